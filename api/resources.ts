@@ -1,0 +1,144 @@
+// The resource types Skiff serves: the vocabulary that the API server (routing, discovery,
+// OpenAPI), the REST client and the informers share. One entry per resource, as Kubernetes'
+// discovery documents describe it.
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface Subresource {
+  name: string;
+  /** The kind the subresource speaks, when it is not the parent's (e.g. autoscaling/v1 Scale). */
+  kind?: GroupVersionKind;
+  verbs: readonly string[];
+}
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  kind: string;
+  /** Plural lower-case resource name as it appears in URLs: `deployments`. */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: readonly string[];
+  categories: readonly string[];
+  verbs: readonly string[];
+  subresources: readonly Subresource[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+const STATUS: Subresource = { name: 'status', verbs: ['get', 'patch', 'update'] };
+const SCALE: Subresource = {
+  name: 'scale',
+  kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  verbs: ['get', 'patch', 'update'],
+};
+
+interface Spec {
+  group?: string;
+  version?: string;
+  kind: string;
+  plural: string;
+  namespaced?: boolean;
+  shortNames?: readonly string[];
+  categories?: readonly string[];
+  verbs?: readonly string[];
+  subresources?: readonly Subresource[];
+}
+
+function resource(spec: Spec): ResourceType {
+  return {
+    group: spec.group ?? '',
+    version: spec.version ?? 'v1',
+    kind: spec.kind,
+    plural: spec.plural,
+    singular: spec.kind.toLowerCase(),
+    namespaced: spec.namespaced ?? true,
+    shortNames: spec.shortNames ?? [],
+    categories: spec.categories ?? [],
+    verbs: spec.verbs ?? ALL_VERBS,
+    subresources: spec.subresources ?? [],
+  };
+}
+
+export const RESOURCES: readonly ResourceType[] = [
+  // core/v1
+  resource({ kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], subresources: [STATUS], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  resource({ kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: [STATUS] }),
+  resource({
+    kind: 'Pod',
+    plural: 'pods',
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: [
+      STATUS,
+      { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
+      { name: 'log', kind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
+    ],
+  }),
+  resource({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: [STATUS], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
+  resource({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
+  resource({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'] }),
+  resource({ kind: 'Secret', plural: 'secrets' }),
+  resource({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
+  resource({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'] }),
+  // discovery.k8s.io/v1
+  resource({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
+  // coordination.k8s.io/v1
+  resource({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
+  // apps/v1
+  resource({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  resource({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  resource({ group: 'apps', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], categories: ['all'], subresources: [STATUS] }),
+  resource({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  resource({ group: 'apps', kind: 'ControllerRevision', plural: 'controllerrevisions' }),
+  // batch/v1
+  resource({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [STATUS] }),
+  // events.k8s.io/v1
+  resource({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
+];
+
+/** `apps/v1`, or `v1` for the core group. */
+export function apiVersionOf(r: { group: string; version: string }): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+const byGroupVersionPlural = new Map<string, ResourceType>();
+const byGroupVersionKind = new Map<string, ResourceType>();
+for (const r of RESOURCES) {
+  byGroupVersionPlural.set(`${r.group}/${r.version}/${r.plural}`, r);
+  byGroupVersionKind.set(`${r.group}/${r.version}/${r.kind}`, r);
+}
+
+export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
+  return byGroupVersionPlural.get(`${group}/${version}/${plural}`);
+}
+
+export function resourceForKind(group: string, version: string, kind: string): ResourceType | undefined {
+  return byGroupVersionKind.get(`${group}/${version}/${kind}`);
+}
+
+/** The URL path of a collection or an object: `/apis/apps/v1/namespaces/default/deployments/web`. */
+export function resourcePath(r: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  let path = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  if (r.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${r.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
+
+/** Group versions in the order discovery lists them (core first). */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const r of RESOURCES) seen.set(apiVersionOf(r), { group: r.group, version: r.version });
+  return [...seen.values()];
+}
