@@ -1,11 +1,14 @@
 // Shapes shared by every Kubernetes object, list, watch event and Table, independent of kind.
 // Typed kinds come from the `kubernetes-types` package (e.g. `import type { Pod } from
-// 'kubernetes-types/core/v1'`); code that handles any kind uses `KubeObject`.
+// 'kubernetes-types/core/v1.js'`); code that handles any kind uses `KubeObject`.
 
-import type { ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1';
+import type { ListMeta, ObjectMeta as ReadonlyObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Status } from './errors.js';
 
-export type { ObjectMeta, ListMeta };
+/** The type packages mark system fields read-only; the server is what writes them. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type ObjectMeta = Mutable<ReadonlyObjectMeta>;
+export type { ListMeta };
 
 /** Any Kubernetes object. Fields beyond the common ones are the kind's own. */
 export interface KubeObject {
@@ -40,7 +43,7 @@ export interface TableColumnDefinition {
 
 export interface TableRow {
   cells: unknown[];
-  conditions?: { type: string; status: string }[];
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
   object?: KubeObject;
 }
 

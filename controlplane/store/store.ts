@@ -154,7 +154,7 @@ export class FutureRevisionError extends StoreError {
 export class TxnFailedError extends StoreError {
   constructor(
     readonly index: number,
-    readonly cause: StoreError,
+    override readonly cause: StoreError,
   ) {
     super(`transaction operation ${index} failed: ${cause.message}`);
     this.name = 'TxnFailedError';

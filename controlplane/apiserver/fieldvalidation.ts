@@ -1,0 +1,328 @@
+// Server-side field validation of request bodies against the type data of the built-in kinds
+// (api/schema): unknown fields, which `?fieldValidation=Strict|Warn|Ignore` decides the fate of,
+// and JSON type mismatches, which always fail. kube-apiserver finds both while decoding JSON
+// into Go structs (sigs.k8s.io/json in strict mode); Skiff walks the parsed JSON alongside the
+// type data and words its findings the way that decoder does:
+//
+//   unknown field "spec.template.spec.containers[0].imagee"
+//   json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32
+//
+// Unknown-field paths carry list indices; type-error paths, like Go's, do not. Values of map
+// fields (labels, annotations, ConfigMap data) are data, not fields; free-form fields
+// (RawExtension, FieldsV1) accept anything. Not detected: duplicate keys (JSON.parse keeps the
+// last) and integers written as `1.0` (JSON.parse cannot tell them from `1`).
+
+import { badRequest, fieldError, invalid, type StatusError } from '../../api/errors.js';
+import type { GroupVersionKind } from '../../api/resources.js';
+import { definition, definitionNameOfKind } from '../../api/schema/definitions.js';
+import { INT_OR_STRING, QUANTITY, TIME, MICRO_TIME, RAW_EXTENSION, shortName, type FieldType } from '../../api/schema/model.js';
+
+export interface FieldCheck {
+  /** Paths of fields the type does not have, in document order. */
+  unknown: string[];
+  /** Decoding errors, as Go's JSON decoder words them; Kubernetes reports the first. */
+  typeErrors: string[];
+}
+
+/** sigs.k8s.io/json stops collecting strict errors after this many. */
+const MAX_UNKNOWN_FIELDS = 100;
+
+/** Where the walk is: the JSON path with indices, and the Go decoder's view of it. */
+interface Location {
+  path: string;
+  /** Dotted JSON field names from the root, without indices (Go's UnmarshalTypeError.Field). */
+  goField: string;
+  /** The Go struct that declares the field (Go's UnmarshalTypeError.Struct). */
+  goStruct?: string;
+}
+
+interface Walk extends FieldCheck {
+  prune: boolean;
+}
+
+/**
+ * Checks an object of a built-in kind against its type. Kinds Skiff has no type data for
+ * report nothing.
+ */
+export function checkFields(gvk: GroupVersionKind, obj: unknown): FieldCheck {
+  const walk: Walk = { unknown: [], typeErrors: [], prune: false };
+  walkKind(gvk, obj, walk);
+  return { unknown: walk.unknown, typeErrors: walk.typeErrors };
+}
+
+/** Removes the unknown fields from `obj` (in place) and returns their paths. */
+export function pruneUnknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
+  const walk: Walk = { unknown: [], typeErrors: [], prune: true };
+  walkKind(gvk, obj, walk);
+  return walk.unknown;
+}
+
+function walkKind(gvk: GroupVersionKind, obj: unknown, walk: Walk): void {
+  const name = definitionNameOfKind(gvk);
+  if (!name) return;
+  walkValue({ type: 'ref', ref: name }, obj, { path: '', goField: '' }, walk);
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function walkValue(type: FieldType, value: unknown, at: Location, walk: Walk): void {
+  // Go decodes null into anything: it leaves the field at its zero value.
+  if (value === null || value === undefined) return;
+  switch (type.type) {
+    case 'string':
+      if (typeof value !== 'string') return typeError(walk, at, value, goTypeOf(type));
+      if (type.format === 'byte') {
+        const error = base64Error(value);
+        if (error) walk.typeErrors.push(error);
+      }
+      return;
+    case 'integer':
+      return checkInteger(value, type.format, at, walk);
+    case 'number':
+      if (typeof value !== 'number') typeError(walk, at, value, 'float64');
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') typeError(walk, at, value, 'bool');
+      return;
+    case 'array':
+      if (!Array.isArray(value)) return typeError(walk, at, value, goTypeOf(type));
+      value.forEach((item, i) => walkValue(type.items, item, { ...at, path: `${at.path}[${i}]` }, walk));
+      return;
+    case 'map':
+      if (!isPlainObject(value)) return typeError(walk, at, value, goTypeOf(type));
+      // The keys are data; only the values have a type.
+      for (const [key, item] of Object.entries(value)) walkValue(type.values, item, { ...at, path: join(at.path, key) }, walk);
+      return;
+    case 'ref':
+      return walkReference(type.ref, value, at, walk);
+  }
+}
+
+function walkReference(ref: string, value: unknown, at: Location, walk: Walk): void {
+  const def = definition(ref);
+  if (!def) return;
+  switch (def.type) {
+    case 'free-form':
+      return;
+    case 'date-time':
+      // meta/v1 Time decodes a JSON string and parses it as RFC 3339.
+      if (typeof value !== 'string') return typeError(walk, at, value, 'string');
+      if (!isRfc3339(value)) {
+        walk.typeErrors.push(`parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`);
+      }
+      return;
+    case 'int-or-string':
+      // IntOrString takes a JSON string as is, and anything else as an int32.
+      if (typeof value !== 'string') checkInteger(value, 'int32', at, walk);
+      return;
+    case 'quantity': {
+      const error = typeof value === 'string' || typeof value === 'number' ? quantityError(String(value).trim()) : QUANTITY_FORMAT;
+      if (error) walk.typeErrors.push(error);
+      return;
+    }
+    case 'object':
+      break;
+  }
+  if (!isPlainObject(value)) return typeError(walk, at, value, goTypeOf({ type: 'ref', ref }));
+  const struct = shortName(ref);
+  for (const key of Object.keys(value)) {
+    const fieldType = Object.hasOwn(def.properties, key) ? def.properties[key] : undefined;
+    const path = join(at.path, key);
+    if (!fieldType) {
+      if (walk.unknown.length < MAX_UNKNOWN_FIELDS && !walk.unknown.includes(path)) walk.unknown.push(path);
+      if (walk.prune) delete value[key];
+      continue;
+    }
+    walkValue(fieldType, value[key], { path, goField: join(at.goField, key), goStruct: struct }, walk);
+  }
+}
+
+function checkInteger(value: unknown, format: 'int32' | 'int64', at: Location, walk: Walk): void {
+  if (typeof value !== 'number') return typeError(walk, at, value, format);
+  const [min, max] = format === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  // Go names the literal it could not store: "number 1.5".
+  if (!Number.isInteger(value) || value < min || value > max) typeError(walk, at, value, format, `number ${value}`);
+}
+
+/** The word Go's decoder uses for a JSON value: string, number, bool, object, array. */
+function jsonWord(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'boolean') return 'bool';
+  return typeof value;
+}
+
+/** Records Go's UnmarshalTypeError for `value`; `what` overrides Go's word for it ("number 1.5"). */
+function typeError(walk: Walk, at: Location, value: unknown, goType: string, what = jsonWord(value)): void {
+  walk.typeErrors.push(
+    at.goStruct
+      ? `json: cannot unmarshal ${what} into Go struct field ${at.goStruct}.${at.goField} of type ${goType}`
+      : `json: cannot unmarshal ${what} into Go value of type ${goType}`,
+  );
+}
+
+/** The Go type Kubernetes declares for a field, as reflect prints it: `[]v1.Container`. */
+function goTypeOf(type: FieldType): string {
+  switch (type.type) {
+    case 'string':
+      return type.format === 'byte' ? '[]uint8' : 'string';
+    case 'integer':
+      return type.format;
+    case 'number':
+      return 'float64';
+    case 'boolean':
+      return 'bool';
+    case 'array':
+      return `[]${goTypeOf(type.items)}`;
+    case 'map':
+      // core/v1 names its maps of Quantity ResourceList.
+      return type.values.type === 'ref' && type.values.ref === QUANTITY ? 'v1.ResourceList' : `map[string]${goTypeOf(type.values)}`;
+    case 'ref': {
+      if (type.ref === TIME || type.ref === MICRO_TIME) return 'string';
+      if (type.ref === INT_OR_STRING) return 'intstr.IntOrString';
+      if (type.ref === RAW_EXTENSION) return 'runtime.RawExtension';
+      const segments = type.ref.split('.');
+      return `${segments.at(-2) ?? ''}.${segments.at(-1) ?? ''}`;
+    }
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function isRfc3339(value: string): boolean {
+  const match = RFC3339.exec(value);
+  if (!match) return false;
+  const [month, day, hour, minute, second] = match.slice(2, 7).map(Number) as [number, number, number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+// api/resource ParseQuantity: the messages of ErrFormatWrong, ErrNumeric and ErrSuffix.
+const QUANTITY_FORMAT = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const QUANTITY_SHAPE = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+const QUANTITY_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+const QUANTITY_SUFFIX = /^(|[numkMGTPE]|[KMGTPE]i|[eE][+-]?\d+)$/;
+
+function quantityError(text: string): string | undefined {
+  const shape = QUANTITY_SHAPE.exec(text);
+  if (!shape) return QUANTITY_FORMAT;
+  if (!QUANTITY_NUMBER.test(shape[1] ?? '')) return 'unable to parse numeric part of quantity';
+  if (!QUANTITY_SUFFIX.test(shape[2] ?? '')) return "unable to parse quantity's suffix";
+  return undefined;
+}
+
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]$/;
+
+/** Go's encoding/base64 StdEncoding (padded; CR and LF ignored) error for a []byte field. */
+function base64Error(value: string): string | undefined {
+  const chars: { ch: string; at: number }[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charAt(i);
+    if (ch !== '\r' && ch !== '\n') chars.push({ ch, at: i });
+  }
+  for (let q = 0; q < chars.length; q += 4) {
+    const quantum = chars.slice(q, q + 4);
+    for (let k = 0; k < quantum.length; k++) {
+      const { ch, at } = quantum[k] as { ch: string; at: number };
+      if (BASE64_ALPHABET.test(ch)) continue;
+      // Padding may fill only the last one or two places of the final quantum.
+      const isFinalQuantum = q + 4 >= chars.length && quantum.length === 4;
+      const rest = quantum.slice(k).every((c) => c.ch === '=');
+      if (ch === '=' && isFinalQuantum && k >= 2 && rest) return undefined;
+      return `illegal base64 data at input byte ${at}`;
+    }
+    if (quantum.length < 4) return `illegal base64 data at input byte ${quantum[0]?.at ?? value.length}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the API handler answers.
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+const FIELD_VALIDATION_VALUES = ['', 'Ignore', 'Strict', 'Warn'] as const;
+
+/**
+ * Reads `?fieldValidation=`. Unset means Warn, Kubernetes' default since 1.23; anything else
+ * than the three values is 422 on the request's options kind (CreateOptions, UpdateOptions,
+ * PatchOptions), as apimachinery's ValidateFieldValidation answers.
+ */
+export function parseFieldValidation(
+  value: string | null | undefined,
+  optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+): FieldValidation {
+  if (value === null || value === undefined || value === '') return 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw invalid({ group: 'meta.k8s.io', kind: optionsKind }, '', [
+    fieldError.notSupported('fieldValidation', value, FIELD_VALIDATION_VALUES),
+  ]);
+}
+
+/** `<Kind> in version "<v>" cannot be handled as a <Kind>: <why>`: a body that does not decode (400). */
+export function decodeError(gvk: GroupVersionKind, why: string): StatusError {
+  return badRequest(`${gvk.kind} in version ${JSON.stringify(gvk.version)} cannot be handled as a ${gvk.kind}: ${why}`);
+}
+
+function strictDecodingMessage(unknown: readonly string[]): string {
+  return `strict decoding error: ${unknown.map((path) => `unknown field ${JSON.stringify(path)}`).join(', ')}`;
+}
+
+/** Strict validation of a POST or PUT body with unknown fields (400). */
+export function strictDecodingError(gvk: GroupVersionKind, unknown: readonly string[]): StatusError {
+  return decodeError(gvk, strictDecodingMessage(unknown));
+}
+
+/**
+ * A patched object that does not decode: kube-apiserver answers 422 Invalid on the field
+ * `patch`, quoting the patched object (apiserver handlers/patch.go).
+ */
+export function patchDecodeError(patched: unknown, why: string): StatusError {
+  return invalid({ group: '', kind: '' }, '', [fieldError.invalid('patch', JSON.stringify(patched), why)]);
+}
+
+/** One `Warning` header value per dropped field: `299 - "unknown field \"spec.foo\""`. */
+export function unknownFieldWarning(path: string): string {
+  return warningHeaderValue(`unknown field ${JSON.stringify(path)}`);
+}
+
+/** RFC 7234 warn-code 299 with the text quoted as Go's strconv.QuoteToASCII would. */
+export function warningHeaderValue(text: string): string {
+  const quoted = JSON.stringify(text).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `299 - ${quoted}`;
+}
+
+/**
+ * Enforces field validation on a POST or PUT body of a built-in kind: a type error is 400
+ * whatever the directive, unknown fields are 400 under Strict and dropped (in place) otherwise.
+ * Returns the `Warning` header values to send (Warn only).
+ */
+export function enforceFieldValidation(gvk: GroupVersionKind, obj: unknown, directive: FieldValidation): string[] {
+  const check = checkFields(gvk, obj);
+  if (check.typeErrors[0]) throw decodeError(gvk, check.typeErrors[0]);
+  return settleUnknownFields(gvk, obj, check.unknown, directive, () => strictDecodingError(gvk, check.unknown));
+}
+
+/** The same for the result of a PATCH, which Kubernetes answers with 422 instead of 400. */
+export function enforcePatchedFieldValidation(gvk: GroupVersionKind, patched: unknown, directive: FieldValidation): string[] {
+  const check = checkFields(gvk, patched);
+  if (check.typeErrors[0]) throw patchDecodeError(patched, check.typeErrors[0]);
+  return settleUnknownFields(gvk, patched, check.unknown, directive, () => patchDecodeError(patched, strictDecodingMessage(check.unknown)));
+}
+
+function settleUnknownFields(
+  gvk: GroupVersionKind,
+  obj: unknown,
+  unknown: readonly string[],
+  directive: FieldValidation,
+  strictError: () => StatusError,
+): string[] {
+  if (unknown.length === 0) return [];
+  if (directive === 'Strict') throw strictError();
+  pruneUnknownFields(gvk, obj);
+  return directive === 'Warn' ? unknown.map(unknownFieldWarning) : [];
+}

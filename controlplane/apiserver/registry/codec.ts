@@ -1,0 +1,48 @@
+// How objects are laid out in the Store: one key per object under `/registry/<group>/<resource>/`
+// (`core` for the legacy group), namespaced objects one level deeper. The stored JSON carries no
+// resourceVersion: the store's modRevision is the resourceVersion and is set on every read, as
+// kube-apiserver does with etcd.
+
+import type { KubeObject } from '../../../api/objects.js';
+import type { ResourceType } from '../../../api/resources.js';
+import type { KeyValue } from '../../store/store.js';
+
+/** The resource whose storage a resource shares: events.k8s.io/v1 events are core/v1 events. */
+export function storageResource(r: ResourceType): { group: string; plural: string } {
+  if (r.group === 'events.k8s.io' && r.plural === 'events') return { group: '', plural: 'events' };
+  return { group: r.group, plural: r.plural };
+}
+
+export function storagePrefix(r: ResourceType): string {
+  const s = storageResource(r);
+  return `/registry/${s.group || 'core'}/${s.plural}/`;
+}
+
+/** Keys of one namespace (`ns` given) or of every namespace / the whole cluster-scoped resource. */
+export function collectionPrefix(r: ResourceType, namespace?: string): string {
+  const prefix = storagePrefix(r);
+  return r.namespaced && namespace ? `${prefix}${namespace}/` : prefix;
+}
+
+export function objectStorageKey(r: ResourceType, namespace: string | undefined, name: string): string {
+  return r.namespaced ? `${storagePrefix(r)}${namespace}/${name}` : `${storagePrefix(r)}${name}`;
+}
+
+export function encodeObject(obj: KubeObject): string {
+  const metadata = { ...obj.metadata };
+  delete metadata.resourceVersion;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+export function decodeObject(kv: KeyValue): KubeObject {
+  const obj = JSON.parse(kv.value) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
+  return obj;
+}
+
+/** Parses a resourceVersion string; undefined for empty, NaN-safe. */
+export function parseResourceVersion(rv: string | undefined | null): number | undefined {
+  if (rv === undefined || rv === null || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) return NaN;
+  return Number(rv);
+}

@@ -1,0 +1,41 @@
+// Continue tokens for paginated lists: the revision the first page was read at and the key to
+// resume from, as kube-apiserver encodes them (base64 of a small JSON document). The key is
+// stored relative to the list's prefix so that a token cannot be replayed against another
+// collection to read keys outside it: every resumed key is the prefix plus the token's suffix.
+
+import { expired } from '../../../api/errors.js';
+
+export interface ContinuePosition {
+  revision: number;
+  startKey: string;
+}
+
+interface TokenBody {
+  v: 'meta.k8s.io/v1';
+  rv: number;
+  start: string;
+}
+
+export function encodeContinue(position: ContinuePosition, prefix: string): string {
+  const body: TokenBody = { v: 'meta.k8s.io/v1', rv: position.revision, start: position.startKey.slice(prefix.length) };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+/**
+ * A token that does not decode, or points outside the collection, is answered like an expired
+ * one (410): the client's only sound recovery in both cases is to start the list again.
+ */
+export function decodeContinue(token: string, prefix: string): ContinuePosition {
+  const invalid = () => expired(`the provided continue parameter is invalid or expired; start a new list without it`);
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const b = body as Partial<TokenBody>;
+  if (b.v !== 'meta.k8s.io/v1' || typeof b.rv !== 'number' || !Number.isInteger(b.rv) || b.rv <= 0 || typeof b.start !== 'string') {
+    throw invalid();
+  }
+  return { revision: b.rv, startKey: prefix + b.start };
+}

@@ -1,0 +1,286 @@
+// The API server: Kubernetes' REST API over the Store, driven by the real kubectl and client
+// libraries. One HTTPS listener serves discovery, OpenAPI, health, metrics and every resource.
+
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { internalError, notFound, StatusError, unauthorized } from '../../api/errors.js';
+import type { KubeObject } from '../../api/objects.js';
+import { findResource, RESOURCES } from '../../api/resources.js';
+import type { ResourceType } from '../../api/resources.js';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { Store } from '../store/store.js';
+import { firstServiceIp, parsePortRange, ServiceAllocator } from './allocator.js';
+import { bootstrap, defaultServiceAccountOp } from './bootstrap.js';
+import { applyDefaults } from './defaults/index.js';
+import { AGGREGATED_DISCOVERY_CONTENT_TYPE, Discovery, wantsAggregated } from './discovery.js';
+import { handleResource } from './handlers/resources.js';
+import type { ResourceHandlerOptions } from './handlers/resources.js';
+import { sendError, sendJson, sendText } from './http.js';
+import { ApiServerMetrics, instrumentStore } from './metrics.js';
+import { openapiDocumentText, openapiIndex } from './openapi.js';
+import { storagePrefix } from './registry/codec.js';
+import { Registry } from './registry/registry.js';
+import type { RegistryHooks } from './registry/registry.js';
+import { strategyFor } from './registry/strategy.js';
+import { parseRequestInfo } from './requestinfo.js';
+import { validateCreate, validateStatusUpdate, validateUpdate } from './validation/index.js';
+import { WatchCache } from './watchcache.js';
+
+/** Who made a request, as the authenticator established it. */
+export interface User {
+  name: string;
+  groups: string[];
+}
+
+export type Authenticator = (authorization: string | undefined) => User | undefined;
+
+export interface ApiServerOptions {
+  store: Store;
+  bindAddress?: string;
+  port?: number;
+  /** Serve HTTPS with this certificate; plain HTTP when absent (tests only). */
+  tls?: { certPem: string; keyPem: string };
+  authenticate: Authenticator;
+  /** The address clients inside the cluster use for the API (the `kubernetes` Endpoints). */
+  advertiseAddress?: string;
+  serviceCidr?: string;
+  nodePortRange?: string;
+  bookmarkIntervalMs?: number;
+  logger?: Logger;
+  podLogs?: ResourceHandlerOptions['podLogs'];
+}
+
+export const VERSION_INFO = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0+skiff.0.1.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-22T00:00:00Z',
+  goVersion: `node${process.versions.node}`,
+  compiler: 'tsc',
+  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const UNAUTHENTICATED_PATHS = new Set(['/livez', '/readyz', '/healthz']);
+
+function resourceLabel(r: ResourceType, subresource?: string): string {
+  const base = r.group ? `${r.plural}.${r.group}` : r.plural;
+  return subresource ? `${base}/${subresource}` : base;
+}
+
+export class ApiServer {
+  readonly metrics: ApiServerMetrics;
+  readonly logger: Logger;
+  readonly allocator: ServiceAllocator;
+  private readonly store: Store;
+  private readonly caches = new Map<string, WatchCache>();
+  private readonly registries = new Map<string, Registry>();
+  private readonly discovery: Discovery;
+  private readonly http: HttpServer;
+  private readonly handlerOptions: ResourceHandlerOptions;
+  private ready = false;
+
+  private constructor(private readonly options: ApiServerOptions) {
+    this.logger = options.logger ?? pino({ name: 'apiserver' });
+    this.metrics = new ApiServerMetrics(() => {
+      const counts = new Map<string, number>();
+      for (const [prefix, cache] of this.caches) counts.set(prefix.split('/').slice(2, 4).join('/'), cache.watcherCount);
+      return counts;
+    });
+    this.store = instrumentStore(options.store, this.metrics);
+    this.allocator = new ServiceAllocator(this.store, options.serviceCidr ?? '10.43.0.0/16', parsePortRange(options.nodePortRange ?? '30000-32767'));
+    const hooks = this.hooks();
+    for (const r of RESOURCES) {
+      const prefix = storagePrefix(r);
+      let cache = this.caches.get(prefix);
+      if (!cache) {
+        cache = new WatchCache(this.store, prefix, {}, (err) => this.logger.error({ err, prefix }, 'watch cache restarted'));
+        this.caches.set(prefix, cache);
+      }
+      this.registries.set(`${r.group}/${r.plural}`, new Registry(r, this.store, strategyFor(r), cache, hooks));
+    }
+    this.discovery = new Discovery(RESOURCES, () => `${this.options.advertiseAddress ?? '127.0.0.1'}:${this.port}`);
+    this.handlerOptions = {
+      registryFor: (r) => this.registryFor(r),
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+      podLogs: options.podLogs,
+    };
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.http = options.tls
+      ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler)
+      : createHttpServer(handler);
+    // Watches are long-lived; kube-apiserver has no socket timeout either.
+    this.http.requestTimeout = 0;
+    this.http.keepAliveTimeout = 65_000;
+  }
+
+  /** Starts caches, creates the cluster's built-in objects, then listens. */
+  static async start(options: ApiServerOptions): Promise<ApiServer> {
+    const server = new ApiServer(options);
+    await Promise.all([...server.caches.values()].map((c) => c.start()));
+    await new Promise<void>((resolve, reject) => {
+      server.http.once('error', reject);
+      server.http.listen(options.port ?? 6443, options.bindAddress ?? '0.0.0.0', () => {
+        server.http.off('error', reject);
+        resolve();
+      });
+    });
+    await bootstrap({
+      registry: (group, plural) => server.registryFor(findResource(group, 'v1', plural)!),
+      serviceIp: firstServiceIp(server.allocator.range),
+      advertiseAddress: options.advertiseAddress ?? '127.0.0.1',
+      port: server.port,
+    });
+    server.ready = true;
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo | null)?.port ?? this.options.port ?? 6443;
+  }
+
+  get url(): string {
+    const host = this.options.bindAddress && this.options.bindAddress !== '0.0.0.0' ? this.options.bindAddress : '127.0.0.1';
+    return `${this.options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  registryFor(r: ResourceType): Registry {
+    const registry = this.registries.get(`${r.group}/${r.plural}`);
+    if (!registry) throw new Error(`no registry for ${r.group}/${r.plural}`);
+    return registry;
+  }
+
+  /** Direct access for in-process components (and tests): the registry of a group/plural. */
+  registry(group: string, plural: string): Registry {
+    const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
+    if (!r) throw new Error(`unknown resource ${group}/${plural}`);
+    return this.registryFor(r);
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    await Promise.all([...this.caches.values()].map((c) => c.stop()));
+    await closed;
+  }
+
+  private hooks(): RegistryHooks {
+    const namespaces = () => this.registry('', 'namespaces');
+    return {
+      applyDefaults,
+      validateCreate,
+      validateUpdate,
+      validateStatusUpdate,
+      checkNamespaceForCreate: async (namespace) => {
+        let ns: KubeObject;
+        try {
+          ns = await namespaces().get(undefined, namespace);
+        } catch (err) {
+          if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+          throw err;
+        }
+        const phase = (ns['status'] as { phase?: string } | undefined)?.phase;
+        if (ns.metadata?.deletionTimestamp || phase === 'Terminating') {
+          throw Registry.namespaceTerminating(this.registry('', 'namespaces').resource, namespace);
+        }
+      },
+      allocate: async (resource, obj, old) =>
+        resource.group === '' && resource.plural === 'services' ? this.allocator.allocate(obj as Service, old as Service | undefined) : [],
+      release: (resource, obj) => (resource.group === '' && resource.plural === 'services' ? this.allocator.release(obj as Service) : []),
+      companions: (resource, obj) =>
+        resource.group === '' && resource.plural === 'namespaces' ? [defaultServiceAccountOp(obj.metadata!.name!)] : [],
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let verb = req.method?.toLowerCase() ?? 'get';
+    let resource = 'nonresource';
+    let streaming = false;
+    try {
+      if (UNAUTHENTICATED_PATHS.has(path)) {
+        if (!this.ready && path !== '/livez') return sendText(res, 500, 'text/plain', 'not ready');
+        return sendText(res, 200, 'text/plain; charset=utf-8', 'ok');
+      }
+      const user = this.options.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
+      const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      if (info.type === 'resource') {
+        verb = info.verb;
+        resource = resourceLabel(info.resource, info.subresource);
+        streaming = info.verb === 'watch' || (info.subresource === 'log' && url.searchParams.get('follow') === 'true');
+        await handleResource(this.handlerOptions, req, res, info, url.searchParams);
+      } else if (info.type === 'unknown-resource') {
+        throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+      } else {
+        await this.handleNonResource(req, res, path, url.searchParams);
+      }
+    } catch (err) {
+      const status = err instanceof StatusError ? err : internalError(err);
+      if (!(err instanceof StatusError)) this.logger.error({ err, method: req.method, url: req.url }, 'request failed');
+      sendError(res, status);
+    } finally {
+      this.metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (!streaming) {
+        this.metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    }
+  }
+
+  private async handleNonResource(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${path}`);
+    const accept = req.headers.accept;
+    const notFoundError = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+    switch (path) {
+      case '/version':
+        return sendJson(res, 200, VERSION_INFO);
+      case '/api':
+        return wantsAggregated(accept)
+          ? sendText(res, 200, AGGREGATED_DISCOVERY_CONTENT_TYPE, this.discovery.aggregated('api'))
+          : sendText(res, 200, 'application/json', this.discovery.apiVersions());
+      case '/apis':
+        return wantsAggregated(accept)
+          ? sendText(res, 200, AGGREGATED_DISCOVERY_CONTENT_TYPE, this.discovery.aggregated('apis'))
+          : sendText(res, 200, 'application/json', this.discovery.apiGroupList());
+      case '/metrics':
+        return sendText(res, 200, this.metrics.registry.contentType, await this.metrics.registry.metrics());
+      case '/openapi/v3':
+        return sendJson(res, 200, openapiIndex());
+      default:
+        break;
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'openapi' && parts[1] === 'v3') {
+      const doc = openapiDocumentText(parts.slice(2).join('/'));
+      if (doc === undefined) throw notFoundError();
+      res.setHeader('Cache-Control', query.has('hash') ? 'public, immutable' : 'no-cache');
+      return sendText(res, 200, 'application/json', doc);
+    }
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = this.discovery.apiResourceList('', parts[1]!);
+      if (list) return sendText(res, 200, 'application/json', list);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const group = this.discovery.apiGroupDocument(parts[1]!);
+      if (group) return sendText(res, 200, 'application/json', group);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const list = this.discovery.apiResourceList(parts[1]!, parts[2]!);
+      if (list) return sendText(res, 200, 'application/json', list);
+    }
+    throw notFoundError();
+  }
+}
+
+export { hostname };
