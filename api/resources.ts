@@ -142,3 +142,10 @@ export function groupVersions(): { group: string; version: string }[] {
   for (const r of RESOURCES) seen.set(apiVersionOf(r), { group: r.group, version: r.version });
   return [...seen.values()];
 }
+
+/** The served resource `plural` of `group` (core: ''); throws for a resource Skiff does not serve. */
+export function resourceFor(group: string, plural: string): ResourceType {
+  const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
+  if (!r) throw new Error(`Skiff serves no resource ${plural}${group ? `.${group}` : ''}`);
+  return r;
+}
