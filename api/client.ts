@@ -19,6 +19,8 @@ export interface ClientConfig {
   userAgent?: string;
   /** Per-request timeout for non-watch calls. */
   requestTimeoutMs?: number;
+  /** Sent with every request (e.g. the leader fence of a controller-manager). */
+  headers?: Record<string, string>;
 }
 
 export interface ListOptions {
@@ -83,13 +85,34 @@ export class KubeClient {
   private readonly dispatcher: Dispatcher;
   private readonly headers: Record<string, string>;
 
-  constructor(readonly config: ClientConfig) {
-    this.dispatcher = new Agent({
-      connect: { ca: config.caPem, rejectUnauthorized: !config.insecureSkipTLSVerify },
-      keepAliveTimeout: 30_000,
-    });
-    this.headers = { 'user-agent': config.userAgent ?? 'skiff/0.1.0' };
+  private readonly ownsDispatcher: boolean;
+
+  constructor(
+    readonly config: ClientConfig,
+    shared?: Dispatcher,
+  ) {
+    this.ownsDispatcher = !shared;
+    this.dispatcher =
+      shared ??
+      new Agent({
+        connect: { ca: config.caPem, rejectUnauthorized: !config.insecureSkipTLSVerify },
+        keepAliveTimeout: 30_000,
+      });
+    this.headers = { 'user-agent': config.userAgent ?? 'skiff/0.1.0', ...config.headers };
     if (config.token) this.headers['authorization'] = `Bearer ${config.token}`;
+  }
+
+  /** A client on the same connections that adds `headers` to every request. */
+  withHeaders(headers: Record<string, string>): KubeClient {
+    return new KubeClient({ ...this.config, headers: { ...this.config.headers, ...headers } }, this.dispatcher);
+  }
+
+  /**
+   * A client whose writes commit only while `identity` holds the Lease `namespace/name`
+   * (checked by the API server atomically with each write).
+   */
+  fenced(lease: { namespace: string; name: string }, identity: string): KubeClient {
+    return this.withHeaders({ 'skiff-leader-lease': `${lease.namespace}/${lease.name}`, 'skiff-leader-identity': identity });
   }
 
   static fromConnection(connection: KubeconfigConnection, userAgent?: string): KubeClient {
@@ -103,7 +126,7 @@ export class KubeClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
   /** A raw request; the body is JSON-encoded unless it is a string. Non-2xx throws StatusError. */

@@ -18,6 +18,7 @@ import { firstServiceIp, parsePortRange, ServiceAllocator } from './allocator.js
 import { bootstrap, defaultServiceAccountOp } from './bootstrap.js';
 import { applyDefaults } from './defaults/index.js';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, Discovery, wantsAggregated } from './discovery.js';
+import { fenceFromRequest } from './fence.js';
 import { handleResource } from './handlers/resources.js';
 import type { ResourceHandlerOptions } from './handlers/resources.js';
 import { sendError, sendJson, sendText } from './http.js';
@@ -109,6 +110,7 @@ export class ApiServer {
     this.handlerOptions = {
       registryFor: (r) => this.registryFor(r),
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+      fenceFor: (req) => fenceFromRequest(req, this.registry('coordination.k8s.io', 'leases')),
       podLogs: options.podLogs,
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);

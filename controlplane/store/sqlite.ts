@@ -200,7 +200,8 @@ type Statements = ReturnType<typeof prepareStatements>;
 /** The outcome of one operation inside a write transaction. */
 interface Applied {
   kv: KeyValue;
-  event: StoreEvent;
+  /** Undefined for a `check`, which writes nothing. */
+  event?: StoreEvent;
 }
 
 export class SqliteStore implements Store {
@@ -328,6 +329,8 @@ export class SqliteStore implements Store {
               return this.applyUpdate(op.key, op.value, op.expectedModRevision, next);
             case 'delete':
               return this.applyDelete(op.key, op.expectedModRevision, next);
+            case 'check':
+              return this.applyCheck(op.key, op.expectedModRevision);
           }
         } catch (error) {
           if (error instanceof StoreError) throw new TxnFailedError(index, error);
@@ -389,7 +392,7 @@ export class SqliteStore implements Store {
     const applied = this.inTransaction(() => apply(() => ++revision));
     this.revision = revision;
     for (const { event } of applied) {
-      for (const watcher of this.watchers) watcher.offer(event);
+      if (event) for (const watcher of this.watchers) watcher.offer(event);
     }
     return applied.map((a) => a.kv);
   }
@@ -424,6 +427,13 @@ export class SqliteStore implements Store {
     this.sql.updateLive.run(revision, key);
     const kv: KeyValue = { key, value, createRevision: prev.createRevision, modRevision: revision };
     return { kv, event: { type: 'put', kv, prev } };
+  }
+
+  private applyCheck(key: string, expected: number): Applied {
+    const current = this.sql.getLive.get(key);
+    if (current === undefined) throw new KeyNotFoundError(key);
+    if (current.modRevision !== expected) throw new RevisionMismatchError(key, expected, current);
+    return { kv: current };
   }
 
   private applyDelete(key: string, expected: number | undefined, nextRevision: () => number): Applied {

@@ -51,7 +51,9 @@ export type StoreEvent =
 export type TxnOp =
   | { op: 'create'; key: string; value: string }
   | { op: 'update'; key: string; value: string; expectedModRevision: number }
-  | { op: 'delete'; key: string; expectedModRevision?: number };
+  | { op: 'delete'; key: string; expectedModRevision?: number }
+  /** Writes nothing; fails the transaction unless `key` is still at `expectedModRevision` (fencing). */
+  | { op: 'check'; key: string; expectedModRevision: number };
 
 export interface Store {
   /** The current value of `key`, or its value as of `revision`; undefined if absent then. */
@@ -80,7 +82,8 @@ export interface Store {
 
   /**
    * Applies all operations or none. Fails with the error the first failing operation would
-   * have raised alone, wrapped in TxnFailedError with its index. Returns the results in order.
+   * have raised alone, wrapped in TxnFailedError with its index. Returns the results in order
+   * (for a `check`, the key's current value).
    */
   txn(ops: readonly TxnOp[]): Promise<KeyValue[]>;
 

@@ -366,6 +366,31 @@ export function storeConformance(name: string, open: OpenStore): void {
           assert.equal(mismatch.cause.current.value, '"a2"');
         }),
       );
+
+      void test(
+        'a check writes nothing and fences the other operations on a key’s revision',
+        withStore(async (store) => {
+          const fence = await store.create('/registry/t/lease', '"holder-1"');
+          const before = await store.currentRevision();
+          const [checked, created] = await store.txn([
+            { op: 'check', key: '/registry/t/lease', expectedModRevision: fence.modRevision },
+            { op: 'create', key: '/registry/t/fenced', value: '"ok"' },
+          ]);
+          assert.equal(checked?.value, '"holder-1"');
+          assert.equal(checked?.modRevision, fence.modRevision);
+          assert.ok((created?.modRevision ?? 0) > before);
+          const moved = await store.update('/registry/t/lease', '"holder-2"', fence.modRevision);
+          await assert.rejects(
+            store.txn([
+              { op: 'check', key: '/registry/t/lease', expectedModRevision: fence.modRevision },
+              { op: 'create', key: '/registry/t/stale', value: '"no"' },
+            ]),
+            (error: unknown) => error instanceof TxnFailedError && error.index === 0 && error.cause instanceof RevisionMismatchError,
+          );
+          assert.equal(await store.get('/registry/t/stale'), undefined);
+          assert.equal(await store.currentRevision(), moved.modRevision);
+        }),
+      );
     });
 
     void describe('watch', () => {

@@ -12,7 +12,7 @@ import type { GroupVersionKind, ResourceType } from '../../../api/resources.js';
 import { addWarnings, decodeObject, negotiate, readBody, sendJson, sendObject } from '../http.js';
 import { applyPatch } from '../patch/index.js';
 import { parseResourceVersion } from '../registry/codec.js';
-import type { DeleteOptions, ListQuery, Registry } from '../registry/registry.js';
+import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/registry.js';
 import type { ResourceRequest } from '../requestinfo.js';
 import { checkTypeMeta, dryRunParam } from './incoming.js';
 import { enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation } from '../fieldvalidation.js';
@@ -23,6 +23,8 @@ import { serveWatch } from './watch.js';
 export interface ResourceHandlerOptions {
   registryFor(resource: ResourceType): Registry;
   bookmarkIntervalMs: number;
+  /** The leader-lease precondition a request carries, if any (see ../fence.ts). */
+  fenceFor(req: IncomingMessage): Fence | undefined;
   /** Serves pods/log (the agent issue); undefined until the server can reach agents. */
   podLogs?: (req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams) => Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function handleResource(
   const includeObject = includeObjectParam(query.get('includeObject'));
   const warnings: string[] = [];
   const dryRun = dryRunParam(query.getAll('dryRun'));
+  const fence = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? undefined : options.fenceFor(req);
   const gvk = gvkOf(resource);
 
   switch (info.verb) {
@@ -140,11 +143,11 @@ export async function handleResource(
     }
 
     case 'create': {
-      if (subresource === 'binding') return bind(registry, req, res, namespace!, name!, query);
+      if (subresource === 'binding') return bind(registry, req, res, namespace!, name!, query, fence);
       if (subresource) throw methodNotAllowed(`create is not supported on ${resource.plural}/${subresource}`);
       const obj = await readObject(req, gvk, query, warnings, 'CreateOptions');
       if (name !== undefined) throw methodNotAllowed('POST requires a collection URL');
-      const created = await registry.create(namespace, obj, { dryRun });
+      const created = await registry.create(namespace, obj, { dryRun, fence });
       addWarnings(res, warnings);
       return sendObject(res, 201, created, negotiate(accept, { tableAllowed: false }));
     }
@@ -154,12 +157,12 @@ export async function handleResource(
       if (subresource === 'scale') {
         const body = await readObject(req, SCALE_GVK, query, warnings, 'UpdateOptions');
         const { replicas, resourceVersion } = scaleFromBody(body);
-        const updated = await setScale(registry, namespace, name!, replicas, resourceVersion, { dryRun });
+        const updated = await setScale(registry, namespace, name!, replicas, resourceVersion, { dryRun, fence });
         addWarnings(res, warnings);
         return sendObject(res, 200, getScale(updated), format);
       }
       const obj = await readObject(req, gvk, query, warnings, 'UpdateOptions');
-      const { object, created } = await registry.update(namespace, name!, obj, { dryRun, subresource });
+      const { object, created } = await registry.update(namespace, name!, obj, { dryRun, subresource, fence });
       addWarnings(res, warnings);
       return sendObject(res, created ? 201 : 200, object, format);
     }
@@ -174,7 +177,7 @@ export async function handleResource(
         const patched = applyPatch(contentType, SCALE_GVK, getScale(current) as KubeObject, body);
         warnings.push(...enforcePatchedFieldValidation(SCALE_GVK, patched, mode));
         const { replicas, resourceVersion } = scaleFromBody(patched);
-        const updated = await setScale(registry, namespace, name!, replicas, resourceVersion, { dryRun });
+        const updated = await setScale(registry, namespace, name!, replicas, resourceVersion, { dryRun, fence });
         addWarnings(res, warnings);
         return sendObject(res, 200, getScale(updated), format);
       }
@@ -187,14 +190,14 @@ export async function handleResource(
           warnings.splice(0, warnings.length, ...enforcePatchedFieldValidation(gvk, patched, mode));
           return patched;
         },
-        { dryRun, subresource },
+        { dryRun, subresource, fence },
       );
       addWarnings(res, warnings);
       return sendObject(res, 200, patchedObject, format);
     }
 
     case 'delete': {
-      const deleteOptions = await readDeleteOptions(req, query, dryRun);
+      const deleteOptions = { ...(await readDeleteOptions(req, query, dryRun)), fence };
       const { object, deleted } = await registry.delete(namespace, name!, deleteOptions);
       const format = negotiate(accept, { tableAllowed: false });
       if (!deleted) {
@@ -206,7 +209,7 @@ export async function handleResource(
     }
 
     case 'deletecollection': {
-      const deleteOptions = await readDeleteOptions(req, query, dryRun);
+      const deleteOptions = { ...(await readDeleteOptions(req, query, dryRun)), fence };
       const items = await registry.deleteCollection(namespace, { filter: selectorFilter(registry, query) }, deleteOptions);
       const format = negotiate(accept, { tableAllowed: false });
       return sendObject(res, 200, renderList(resource, { items, resourceVersion: '' }, format, includeObject), format);
@@ -256,7 +259,15 @@ async function readDeleteOptions(
  * POST pods/{name}/binding: sets spec.nodeName once. The write is a compare-and-swap on the
  * pod's resourceVersion, so two schedulers can never bind one pod twice.
  */
-async function bind(registry: Registry, req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams): Promise<void> {
+async function bind(
+  registry: Registry,
+  req: IncomingMessage,
+  res: ServerResponse,
+  namespace: string,
+  name: string,
+  query: URLSearchParams,
+  fence: Fence | undefined,
+): Promise<void> {
   const warnings: string[] = [];
   const binding = (await readObject(req, { group: '', version: 'v1', kind: 'Binding' }, query, warnings, 'CreateOptions')) as Binding & KubeObject;
   const target = binding.target?.name;
@@ -283,7 +294,7 @@ async function bind(registry: Registry, req: IncomingMessage, res: ServerRespons
         status: { ...status, conditions },
       };
     },
-    { dryRun: dryRunParam(query.getAll('dryRun')) },
+    { dryRun: dryRunParam(query.getAll('dryRun')), fence },
   );
   addWarnings(res, warnings);
   sendJson(res, 201, successStatus(201));

@@ -40,6 +40,26 @@ import type { Strategy } from './strategy.js';
 /** What a write request carries besides the object. */
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Commits the write only while the writer still holds its leader lease (see fence.ts). */
+  fence?: Fence;
+}
+
+/**
+ * A precondition checked atomically with a write: `resolve` returns the store `check` that must
+ * still hold at commit (or throws when it already does not). Resolved again when it fails
+ * because the lease merely moved on (a renewal), so only a change of holder stops the write.
+ */
+export interface Fence {
+  resolve(): Promise<TxnOp>;
+}
+
+async function fenceOps(options: WriteOptions): Promise<TxnOp[]> {
+  return options.fence ? [await options.fence.resolve()] : [];
+}
+
+/** True when a transaction failed on its trailing fence check (the lease was renewed meanwhile). */
+function failedOnFence(err: unknown, ops: readonly TxnOp[], options: WriteOptions): boolean {
+  return !!options.fence && err instanceof TxnFailedError && err.index === ops.length - 1 && ops[ops.length - 1]?.op === 'check';
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -344,6 +364,7 @@ export class Registry {
     if (this.strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
 
+    let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
       if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
       const candidate = structuredClone(obj);
@@ -358,11 +379,13 @@ export class Registry {
         if (errs.length > 0) throw invalid(this.resource, name, errs);
         if (options.dryRun) return candidate;
         const key = this.key(meta.namespace, name);
-        const ops: TxnOp[] = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations];
+        ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations];
         ops.push(...(this.hooks.companions?.(this.resource, candidate) ?? []));
+        ops.push(...(await fenceOps(options)));
         const [created] = await this.store.txn(ops);
         return this.decode(created!);
       } catch (err) {
+        if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
         // A generated name that collides is retried with a new suffix, a few times.
         if (generated && attempt < 8 && err instanceof TxnFailedError && err.index === 0 && err.cause instanceof KeyExistsError) continue;
         // A reservation taken meanwhile by another writer: allocate again.
@@ -384,6 +407,7 @@ export class Registry {
     options: WriteOptions & { expectedRv?: number; subresource?: string },
   ): Promise<KubeObject> {
     const key = this.key(namespace, name);
+    let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw notFound(this.groupResource, name);
@@ -399,13 +423,15 @@ export class Registry {
         const op: TxnOp = finalize
           ? { op: 'delete', key, expectedModRevision: kv.modRevision }
           : { op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision };
-        const [written] = await this.store.txn([op, ...release, ...allocations]);
+        ops = [op, ...release, ...allocations, ...(await fenceOps(options))];
+        const [written] = await this.store.txn(ops);
         if (finalize) {
           const gone = this.decode({ ...kv, value: this.encode(next), modRevision: written!.modRevision });
           return gone;
         }
         return this.decode(written!);
       } catch (err) {
+        if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
         const cause = err instanceof TxnFailedError ? err.cause : err;
         if (cause instanceof RevisionMismatchError || (err instanceof TxnFailedError && err.index > 0 && cause instanceof KeyExistsError)) {
           if (options.expectedRv !== undefined) throw conflict(this.groupResource, name);
@@ -549,6 +575,7 @@ export class Registry {
    */
   async delete(namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
     const key = this.key(namespace, name);
+    let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw notFound(this.groupResource, name);
@@ -579,9 +606,11 @@ export class Registry {
         if (options.dryRun) return { object: current, deleted: true };
         try {
           const release = this.hooks.release?.(this.resource, current) ?? [];
-          const [deleted] = await this.store.txn([{ op: 'delete', key, expectedModRevision: kv.modRevision }, ...release]);
+          ops = [{ op: 'delete', key, expectedModRevision: kv.modRevision }, ...release, ...(await fenceOps(options))];
+          const [deleted] = await this.store.txn(ops);
           return { object: { ...current, metadata: { ...meta, resourceVersion: String(deleted!.modRevision) } }, deleted: true };
         } catch (err) {
+          if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
           const cause = err instanceof TxnFailedError ? err.cause : err;
           if (cause instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) continue;
           this.mapStoreError(err, name);
@@ -601,10 +630,13 @@ export class Registry {
       if (JSON.stringify(next) === JSON.stringify(current)) return { object: current, deleted: false };
       if (options.dryRun) return { object: next, deleted: false };
       try {
-        const updated = await this.store.update(key, this.encode(next), kv.modRevision);
-        return { object: this.decode(updated), deleted: false };
+        ops = [{ op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision }, ...(await fenceOps(options))];
+        const [updated] = await this.store.txn(ops);
+        return { object: this.decode(updated!), deleted: false };
       } catch (err) {
-        if (err instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
+        const cause = err instanceof TxnFailedError ? err.cause : err;
+        if (cause instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) continue;
         this.mapStoreError(err, name);
       }
     }

@@ -1,0 +1,25 @@
+// What every controller gets: a client whose writes are fenced by the leader lease, the shared
+// informers of the controller-manager, an event recorder and a logger. A controller is started
+// once its process becomes leader and must stop (return) when `signal` aborts.
+
+import type { Logger } from 'pino';
+import type { KubeClient } from '../../api/client.js';
+import type { EventRecorder } from '../../api/events.js';
+import type { SharedInformers } from '../../api/shared-informers.js';
+
+export interface ControllerContext {
+  /** Writes through this client commit only while this process leads. */
+  client: KubeClient;
+  informers: SharedInformers;
+  recorder: EventRecorder;
+  logger: Logger;
+}
+
+export interface Controller {
+  readonly name: string;
+  /**
+   * Registers informers and handlers synchronously, then (after the informers synced) runs
+   * until `signal` aborts.
+   */
+  run(ctx: ControllerContext, signal: AbortSignal): Promise<void>;
+}
