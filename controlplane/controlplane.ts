@@ -29,6 +29,7 @@ export interface ControlPlaneConfig {
   /** Use this store instead of the embedded SQLite one under the data directory. */
   store?: Store;
   bookmarkIntervalMs?: number;
+  compactionIntervalMs?: number;
   podLogs?: ApiServerOptions['podLogs'];
 }
 
@@ -79,6 +80,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
       serviceCidr: config.serviceCidr,
       nodePortRange: config.nodePortRange,
       bookmarkIntervalMs: config.bookmarkIntervalMs,
+      compactionIntervalMs: config.compactionIntervalMs,
       logger: logger.child({ component: 'apiserver' }),
       podLogs: config.podLogs,
     });

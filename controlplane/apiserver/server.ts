@@ -52,6 +52,11 @@ export interface ApiServerOptions {
   serviceCidr?: string;
   nodePortRange?: string;
   bookmarkIntervalMs?: number;
+  /**
+   * How often history is compacted; each compaction forgets what is older than the previous
+   * one, so at least one interval of history is kept (kube-apiserver: 5 minutes). 0: never.
+   */
+  compactionIntervalMs?: number;
   logger?: Logger;
   podLogs?: ResourceHandlerOptions['podLogs'];
 }
@@ -86,6 +91,7 @@ export class ApiServer {
   private readonly http: HttpServer;
   private readonly handlerOptions: ResourceHandlerOptions;
   private ready = false;
+  private compactor: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: ApiServerOptions) {
     this.logger = options.logger ?? pino({ name: 'apiserver' });
@@ -139,8 +145,23 @@ export class ApiServer {
       advertiseAddress: options.advertiseAddress ?? '127.0.0.1',
       port: server.port,
     });
+    server.startCompaction(options.compactionIntervalMs ?? 5 * 60_000);
     server.ready = true;
     return server;
+  }
+
+  private startCompaction(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    let previous = 0;
+    this.compactor = setInterval(() => {
+      void (async () => {
+        const current = await this.store.currentRevision();
+        if (previous > 0) await this.store.compact(previous);
+        this.logger.debug({ compactedTo: previous, current }, 'compacted store history');
+        previous = current;
+      })().catch((err: unknown) => this.logger.error({ err }, 'compaction failed'));
+    }, intervalMs);
+    this.compactor.unref();
   }
 
   get port(): number {
@@ -167,6 +188,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.ready = false;
+    if (this.compactor) clearInterval(this.compactor);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
     await Promise.all([...this.caches.values()].map((c) => c.stop()));
