@@ -1,4 +1,4 @@
-// HTTP plumbing for the API server: reading bodies with a size limit, decoding JSON or YAML,
+// HTTP plumbing for the API server: reading bodies with a size limit, decoding JSON, YAML or protobuf,
 // content negotiation (JSON, YAML, and the Table/PartialObjectMetadata "as" forms kubectl asks
 // for), and writing objects and Status errors.
 
@@ -6,11 +6,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, isStatus, notAcceptable, requestEntityTooLarge, unsupportedMediaType } from '../../api/errors.js';
 import type { Status , StatusError} from '../../api/errors.js';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
 /** kube-apiserver refuses request bodies over 3 MiB (`maxRequestBodyBytes`). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function readBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+/** The raw request body: protobuf bodies are bytes, not text. */
+export async function readBodyBytes(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.resume();
@@ -26,7 +32,7 @@ export async function readBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BY
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function mediaTypeOf(contentType: string | undefined): string {
@@ -34,11 +40,16 @@ export function mediaTypeOf(contentType: string | undefined): string {
 }
 
 /**
- * Decodes a request body sent as JSON (the default) or YAML. The result must be a JSON object;
- * anything else is a 400 like kube-apiserver's decoder errors.
+ * Decodes a request body sent as JSON (the default), YAML or Kubernetes protobuf (which needs
+ * the body as bytes). The result must be a JSON object; anything else is a 400 like
+ * kube-apiserver's decoder errors.
  */
-export function decodeObject(body: string, contentType: string | undefined, expectedKind: string): Record<string, unknown> {
+export function decodeObject(input: string | Buffer, contentType: string | undefined, expectedKind: string): Record<string, unknown> {
   const media = mediaTypeOf(contentType);
+  if (media === PROTOBUF_MEDIA_TYPE) {
+    return decodeProtobufObject(typeof input === 'string' ? Buffer.from(input, 'utf8') : input, expectedKind);
+  }
+  const body = typeof input === 'string' ? input : input.toString('utf8');
   let value: unknown;
   if (media === '' || media === 'application/json' || media === '*/*') {
     try {
@@ -62,7 +73,7 @@ export function decodeObject(body: string, contentType: string | undefined, expe
     }
   } else {
     throw unsupportedMediaType(
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_MEDIA_TYPE}`,
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

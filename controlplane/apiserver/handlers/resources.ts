@@ -9,7 +9,7 @@ import { parseFieldSelector } from '../../../api/fields.js';
 import { parseLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind, ResourceType } from '../../../api/resources.js';
-import { addWarnings, decodeObject, negotiate, readBody, sendJson, sendObject } from '../http.js';
+import { addWarnings, decodeObject, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
 import { applyPatch } from '../patch/index.js';
 import { parseResourceVersion } from '../registry/codec.js';
 import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/registry.js';
@@ -69,7 +69,7 @@ async function readObject(
   optionsKind: 'CreateOptions' | 'UpdateOptions',
 ): Promise<KubeObject> {
   const mode = parseFieldValidation(query.get('fieldValidation'), optionsKind);
-  const body = await readBody(req);
+  const body = await readBodyBytes(req);
   const obj = decodeObject(body, req.headers['content-type'], gvk.kind) as KubeObject;
   checkTypeMeta(gvk, obj);
   warnings.push(...enforceFieldValidation(gvk, obj, mode));
@@ -222,9 +222,9 @@ async function readDeleteOptions(
   query: URLSearchParams,
   dryRun: boolean,
 ): Promise<DeleteOptions & { orphanDependentsFalse: boolean }> {
-  const body = await readBody(req);
+  const body = await readBodyBytes(req);
   let fromBody: Record<string, unknown> = {};
-  if (body.trim().length > 0) fromBody = decodeObject(body, req.headers['content-type'], 'DeleteOptions');
+  if (body.toString('utf8').trim().length > 0) fromBody = decodeObject(body, req.headers['content-type'], 'DeleteOptions');
   const grace = intParam(query, 'gracePeriodSeconds') ?? (fromBody['gracePeriodSeconds'] as number | undefined);
   const policy = query.get('propagationPolicy') ?? (fromBody['propagationPolicy'] as string | undefined);
   const orphanRaw = query.get('orphanDependents') ?? fromBody['orphanDependents'];

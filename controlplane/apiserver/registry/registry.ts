@@ -340,37 +340,38 @@ export class Registry {
   // Writes
 
   async create(namespace: string | undefined, input: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
-    const obj = structuredClone(input);
-    const meta: ObjectMeta = (obj.metadata ??= {});
-    if (this.resource.namespaced) {
-      if (meta.namespace && namespace && meta.namespace !== namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      }
-      meta.namespace = namespace ?? meta.namespace;
-    } else {
-      delete meta.namespace;
+    const inputMeta = input.metadata ?? {};
+    if (this.resource.namespaced && inputMeta.namespace && namespace && inputMeta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    if (this.resource.namespaced && meta.namespace) await this.hooks.checkNamespaceForCreate(meta.namespace);
-
-    const generated = !meta.name && !!meta.generateName;
-    // System fields are the server's (rest.FillObjectMetaSystemFields).
-    meta.uid = randomUUID();
-    meta.creationTimestamp = now();
-    delete meta.resourceVersion;
-    delete meta.deletionTimestamp;
-    delete meta.deletionGracePeriodSeconds;
-    delete meta.managedFields;
-    delete meta.selfLink;
-    if (this.strategy.tracksGeneration) meta.generation = 1;
-    else delete meta.generation;
+    const objectNamespace = this.resource.namespaced ? (namespace ?? inputMeta.namespace) : undefined;
+    if (objectNamespace) await this.hooks.checkNamespaceForCreate(objectNamespace);
+    const generated = !inputMeta.name && !!inputMeta.generateName;
+    const uid = randomUUID();
+    const creationTimestamp = now();
 
     let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
+      // A fresh copy per attempt: defaulting, preparation and allocation mutate it, and a retry
+      // (new generated name, a reservation lost to another writer) must start from the input.
+      const candidate = structuredClone(input);
+      const meta: ObjectMeta = (candidate.metadata ??= {});
+      if (objectNamespace) meta.namespace = objectNamespace;
+      else delete meta.namespace;
       if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
-      const candidate = structuredClone(obj);
+      // System fields are the server's (rest.FillObjectMetaSystemFields).
+      meta.uid = uid;
+      meta.creationTimestamp = creationTimestamp;
+      delete meta.resourceVersion;
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+      delete meta.managedFields;
+      delete meta.selfLink;
+      if (this.strategy.tracksGeneration) meta.generation = 1;
+      else delete meta.generation;
       this.hooks.applyDefaults(this.resource, candidate);
       this.strategy.prepareForCreate(candidate);
-      const name = candidate.metadata?.name ?? '';
+      const name = meta.name ?? '';
       try {
         // Allocation comes before validation, as in kube-apiserver: validation sees the
         // allocated ClusterIP and node ports. Nothing is reserved until the transaction runs.
@@ -378,12 +379,14 @@ export class Registry {
         const errs = this.hooks.validateCreate(this.resource, candidate);
         if (errs.length > 0) throw invalid(this.resource, name, errs);
         if (options.dryRun) return candidate;
-        const key = this.key(meta.namespace, name);
+        const key = this.key(objectNamespace, name);
         ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations];
         ops.push(...(this.hooks.companions?.(this.resource, candidate) ?? []));
         ops.push(...(await fenceOps(options)));
         const [created] = await this.store.txn(ops);
-        return this.decode(created!);
+        // What was stored is `candidate` (the stored form carries no resourceVersion).
+        meta.resourceVersion = String(created!.modRevision);
+        return candidate;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
         // A generated name that collides is retried with a new suffix, a few times.
