@@ -461,3 +461,22 @@ function subresourcePath(r: ResourceType, names: Names, sub: Subresource, scopeP
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/**
+ * `GET /openapi/v2`, which kubectl only ever asks for as protobuf (gnostic's openapi.v2.Document).
+ * kubectl falls back to it to validate kinds that the v3 documents do not describe; an empty
+ * document (no paths, no definitions) makes it skip client-side validation for them, so an unknown
+ * kind gets kubectl's usual "no matches for kind" answer instead of a failed download. Every kind
+ * Skiff serves is validated by the server (the v3 documents declare fieldValidation).
+ */
+// Asked for as `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, but answered as
+// octet-stream: Go's mime parser (client-go) rejects the '@' in a response Content-Type.
+export const OPENAPI_V2_PROTOBUF_TYPE = 'application/octet-stream';
+
+export function openapiV2Protobuf(): Buffer {
+  const field = (number: number, payload: Buffer) => Buffer.concat([Buffer.from([(number << 3) | 2, payload.length]), payload]);
+  const text = (number: number, value: string) => field(number, Buffer.from(value, 'utf8'));
+  const info = Buffer.concat([text(1, 'Kubernetes'), text(2, 'v1.32.0')]);
+  // Document: swagger = 1, info = 2, paths = 8 (an empty Paths message).
+  return Buffer.concat([text(1, '2.0'), field(2, info), field(8, Buffer.alloc(0))]);
+}

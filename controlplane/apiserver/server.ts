@@ -1,6 +1,7 @@
 // The API server: Kubernetes' REST API over the Store, driven by the real kubectl and client
 // libraries. One HTTPS listener serves discovery, OpenAPI, health, metrics and every resource.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -23,12 +24,13 @@ import { handleResource } from './handlers/resources.js';
 import type { ResourceHandlerOptions } from './handlers/resources.js';
 import { sendError, sendJson, sendText } from './http.js';
 import { ApiServerMetrics, instrumentStore } from './metrics.js';
-import { openapiDocumentText, openapiIndex } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF_TYPE, openapiDocumentText, openapiIndex, openapiV2Protobuf } from './openapi.js';
 import { storagePrefix } from './registry/codec.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryHooks } from './registry/registry.js';
 import { strategyFor } from './registry/strategy.js';
 import { parseRequestInfo } from './requestinfo.js';
+import type { RequestInfo } from './requestinfo.js';
 import { validateCreate, validateStatusUpdate, validateUpdate } from './validation/index.js';
 import { WatchCache } from './watchcache.js';
 
@@ -39,6 +41,27 @@ export interface User {
 }
 
 export type Authenticator = (authorization: string | undefined) => User | undefined;
+
+/**
+ * What another part of the control plane adds to the API server: more users (per-node
+ * credentials), an authorizer, admission of new objects, and endpoints outside the registries
+ * (the join flow, metrics.k8s.io, pods/log). See nodeextension.ts.
+ */
+export interface ApiServerExtension {
+  /** Answers requests that need no credentials (e.g. the CA bundle a joining agent fetches); true when handled. */
+  serveUnauthenticated?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  /** Users the bearer-token authenticator does not know. */
+  authenticate?(authorization: string | undefined): Promise<User | undefined>;
+  /** Serves an authenticated request outside the registries, authorizing it itself; true when handled. */
+  serve?(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, user: User): Promise<boolean>;
+  /** Throws a Forbidden StatusError when `user` may not make the request. */
+  authorize?(user: User, request: RequestInfo, query: URLSearchParams): Promise<void>;
+  /** Admission of a new object after defaulting: throws a Forbidden StatusError to refuse it. */
+  admitCreate?(user: User, resource: ResourceType, obj: KubeObject): void;
+  /** Resources of API groups served by `serve`, listed in discovery. */
+  discoveryResources?: readonly ResourceType[];
+  podLogs?: ResourceHandlerOptions['podLogs'];
+}
 
 export interface ApiServerOptions {
   store: Store;
@@ -59,6 +82,8 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   logger?: Logger;
   podLogs?: ResourceHandlerOptions['podLogs'];
+  /** Built once the server exists (it may use the server's registries). */
+  extension?: (server: ApiServer) => ApiServerExtension;
 }
 
 export const VERSION_INFO = {
@@ -74,6 +99,7 @@ export const VERSION_INFO = {
 };
 
 const UNAUTHENTICATED_PATHS = new Set(['/livez', '/readyz', '/healthz']);
+const CRD_LIST_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 function resourceLabel(r: ResourceType, subresource?: string): string {
   const base = r.group ? `${r.plural}.${r.group}` : r.plural;
@@ -90,6 +116,9 @@ export class ApiServer {
   private readonly discovery: Discovery;
   private readonly http: HttpServer;
   private readonly handlerOptions: ResourceHandlerOptions;
+  private readonly extension: ApiServerExtension;
+  /** The user of the request being handled, for admission hooks that run inside the registry. */
+  private readonly requestUser = new AsyncLocalStorage<User>();
   private ready = false;
   private compactor: NodeJS.Timeout | undefined;
 
@@ -101,6 +130,7 @@ export class ApiServer {
       return counts;
     });
     this.store = instrumentStore(options.store, this.metrics);
+    this.extension = options.extension?.(this) ?? {};
     this.allocator = new ServiceAllocator(this.store, options.serviceCidr ?? '10.43.0.0/16', parsePortRange(options.nodePortRange ?? '30000-32767'));
     const hooks = this.hooks();
     for (const r of RESOURCES) {
@@ -112,12 +142,12 @@ export class ApiServer {
       }
       this.registries.set(`${r.group}/${r.plural}`, new Registry(r, this.store, strategyFor(r), cache, hooks));
     }
-    this.discovery = new Discovery(RESOURCES, () => `${this.options.advertiseAddress ?? '127.0.0.1'}:${this.port}`);
+    this.discovery = new Discovery([...RESOURCES, ...(this.extension.discoveryResources ?? [])], () => `${this.options.advertiseAddress ?? '127.0.0.1'}:${this.port}`);
     this.handlerOptions = {
       registryFor: (r) => this.registryFor(r),
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       fenceFor: (req) => fenceFromRequest(req, this.registry('coordination.k8s.io', 'leases')),
-      podLogs: options.podLogs,
+      podLogs: options.podLogs ?? this.extension.podLogs,
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.http = options.tls
@@ -199,7 +229,11 @@ export class ApiServer {
     const namespaces = () => this.registry('', 'namespaces');
     return {
       applyDefaults,
-      validateCreate,
+      validateCreate: (resource, obj) => {
+        const user = this.requestUser.getStore();
+        if (user) this.extension.admitCreate?.(user, resource, obj);
+        return validateCreate(resource, obj);
+      },
       validateUpdate,
       validateStatusUpdate,
       checkNamespaceForCreate: async (namespace) => {
@@ -237,14 +271,29 @@ export class ApiServer {
         if (!this.ready && path !== '/livez') return sendText(res, 500, 'text/plain', 'not ready');
         return sendText(res, 200, 'text/plain; charset=utf-8', 'ok');
       }
-      const user = this.options.authenticate(req.headers.authorization);
+      if (await this.extension.serveUnauthenticated?.(req, res, path)) return;
+      const user = this.options.authenticate(req.headers.authorization) ?? (await this.extension.authenticate?.(req.headers.authorization));
       if (!user) throw unauthorized();
+      if (await this.extension.serve?.(req, res, path, url.searchParams, user)) return;
       const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
       if (info.type === 'resource') {
         verb = info.verb;
         resource = resourceLabel(info.resource, info.subresource);
+      }
+      await this.extension.authorize?.(user, info, url.searchParams);
+      if (info.type === 'resource') {
         streaming = info.verb === 'watch' || (info.subresource === 'log' && url.searchParams.get('follow') === 'true');
-        await handleResource(this.handlerOptions, req, res, info, url.searchParams);
+        await this.requestUser.run(user, () => handleResource(this.handlerOptions, req, res, info, url.searchParams));
+      } else if (info.type === 'unknown-resource' && req.method === 'GET' && path === CRD_LIST_PATH) {
+        // kubectl's validation looks up CRDs for kinds it does not know before giving its
+        // "no matches for kind" error; Skiff has no custom resources, and says so with an
+        // empty list (the group is not in discovery, so `kubectl get crd` reports it unknown).
+        sendJson(res, 200, {
+          kind: 'CustomResourceDefinitionList',
+          apiVersion: 'apiextensions.k8s.io/v1',
+          metadata: { resourceVersion: String(await this.store.currentRevision()) },
+          items: [],
+        });
       } else if (info.type === 'unknown-resource') {
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
       } else {
@@ -281,6 +330,8 @@ export class ApiServer {
         return sendText(res, 200, this.metrics.registry.contentType, await this.metrics.registry.metrics());
       case '/openapi/v3':
         return sendJson(res, 200, openapiIndex());
+      case '/openapi/v2':
+        return sendText(res, 200, OPENAPI_V2_PROTOBUF_TYPE, openapiV2Protobuf());
       default:
         break;
     }
