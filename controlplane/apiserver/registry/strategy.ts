@@ -2,7 +2,7 @@
 // what a create resets, what an update may change, which fields a field selector can use, and
 // how deletion proceeds. Defaulting and validation live in ../defaults and ../validation.
 
-import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodSpec, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
@@ -161,9 +161,12 @@ export function strategyFor(r: ResourceType): Strategy {
         prepareForCreate(obj) {
           obj['status'] = { loadBalancer: {} };
         },
-        // An update that leaves the ClusterIP or a node port empty keeps the allocated one, as
-        // kube-apiserver does (`kubectl replace` of a manifest without them must not reallocate).
-        prepareForUpdate: carryOverServiceAllocations,
+        prepareForUpdate(obj, old) {
+          // An update that leaves the ClusterIP or a node port empty keeps the allocated one, as
+          // kube-apiserver does (`kubectl replace` of a manifest without them must not reallocate).
+          carryOverServiceAllocations(obj, old);
+          dropTypeDependentFields(obj, old);
+        },
       });
     case '/secrets':
       return baseStrategy(r, {
@@ -188,6 +191,30 @@ export function strategyFor(r: ResourceType): Strategy {
       return workloadStrategy(r, { prepareForCreate: jobPrepareForCreate });
     default:
       return baseStrategy(r);
+  }
+}
+
+/**
+ * When a Service changes type, fields that only the old type had are cleared unless the update
+ * set them itself (kube-apiserver's dropTypeDependentFields): NodePort → ClusterIP drops the node
+ * ports and externalTrafficPolicy the old object carried.
+ */
+function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
+  const spec = obj['spec'] as ServiceSpec | undefined;
+  const oldSpec = old['spec'] as ServiceSpec | undefined;
+  if (!spec || !oldSpec || spec.type === oldSpec.type) return;
+  const external = (type: string | undefined) => type === 'NodePort' || type === 'LoadBalancer';
+  if (external(oldSpec.type) && !external(spec.type)) {
+    for (const port of spec.ports ?? []) {
+      const before = oldSpec.ports?.find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));
+      if (port.nodePort !== undefined && port.nodePort === before?.nodePort) delete port.nodePort;
+    }
+    if (spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+    if (spec.healthCheckNodePort === oldSpec.healthCheckNodePort) delete spec.healthCheckNodePort;
+  }
+  if (oldSpec.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts === oldSpec.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
   }
 }
 
