@@ -9,6 +9,7 @@ import { StatusError } from './errors.js';
 import { objectKey } from './objects.js';
 import type { KubeObject } from './objects.js';
 import type { ResourceType } from './resources.js';
+import { delay as sleep } from './delay.js';
 
 export interface InformerHandlers<T> {
   add?(obj: T): void;
@@ -80,8 +81,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.syncWaiters.push(resolve);
-      signal?.addEventListener('abort', () => reject(signal.reason ?? new Error('aborted')), { once: true });
+      const onAbort = () => reject(signal?.reason ?? new Error('aborted'));
+      this.syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -209,14 +214,4 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { serverCommand } from './server.js';
+import { agentCommand } from './agent.js';
+import { upCommand } from './up.js';
 
 export function buildCli(): Command {
   const program = new Command();
@@ -16,6 +18,8 @@ export function buildCli(): Command {
     .showHelpAfterError();
 
   serverCommand(program);
+  agentCommand(program);
+  upCommand(program);
 
   program
     .command('kubeconfig')

@@ -2,10 +2,32 @@
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
+import { DEFAULT_TOLERATION_SECONDS } from '../controlplane/apiserver/defaults/tolerations.js';
 import { DEFAULT_CONTROL_PLANE, startControlPlane } from '../controlplane/controlplane.js';
+import { DEFAULT_CONTROLLERS_CONFIG } from '../controlplane/controllers/index.js';
+import { DEFAULT_LEADER_ELECTION } from '../controlplane/leaderelection/config.js';
 import { port, runUntilSignal } from './run.js';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go-style duration (`1.5s`, `250ms`, `1m30s`) in milliseconds, as Kubernetes' flags take them. */
+export function duration(value: string): number {
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('must be a duration such as 1.5s, 250ms or 1m');
+  return parts.reduce((total, p) => total + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000}s`;
+}
 
 export function serverCommand(program: Command): void {
   program
@@ -18,6 +40,24 @@ export function serverCommand(program: Command): void {
     .option('--service-cidr <cidr>', 'range of Service ClusterIPs', DEFAULT_CONTROL_PLANE.serviceCidr)
     .option('--service-node-port-range <range>', 'range of Service NodePorts', DEFAULT_CONTROL_PLANE.nodePortRange)
     .option('--tls-san <name...>', 'extra names or IPs for the serving certificate')
+    .option('--cluster-cidr <cidr>', 'range the nodes\' pod CIDRs come from', DEFAULT_CONTROLLERS_CONFIG.clusterCidr)
+    .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR', wholeNumber, DEFAULT_CONTROLLERS_CONFIG.nodeCidrMaskSize)
+    .addOption(
+      new Option('--node-monitor-grace-period <duration>', 'silence after which a node is Unknown')
+        .argParser(duration)
+        .default(DEFAULT_CONTROLLERS_CONFIG.nodeMonitorGracePeriodMs, seconds(DEFAULT_CONTROLLERS_CONFIG.nodeMonitorGracePeriodMs)),
+    )
+    .addOption(
+      new Option('--node-monitor-period <duration>', 'how often node health is checked')
+        .argParser(duration)
+        .default(DEFAULT_CONTROLLERS_CONFIG.nodeMonitorPeriodMs, seconds(DEFAULT_CONTROLLERS_CONFIG.nodeMonitorPeriodMs)),
+    )
+    .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds of the not-ready toleration pods get', wholeNumber, DEFAULT_TOLERATION_SECONDS.notReady)
+    .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable toleration pods get', wholeNumber, DEFAULT_TOLERATION_SECONDS.unreachable)
+    .option('--leader-elect-lease-duration <duration>', `how long candidates wait for an unrenewed leader lease (default ${seconds(DEFAULT_LEADER_ELECTION.leaseDurationMs)})`, duration)
+    .option('--leader-elect-renew-deadline <duration>', `how long the leader acts without renewing (default ${seconds(DEFAULT_LEADER_ELECTION.renewDeadlineMs)})`, duration)
+    .option('--leader-elect-retry-period <duration>', `how often the lease is renewed or tried (default ${seconds(DEFAULT_LEADER_ELECTION.retryPeriodMs)})`, duration)
+    .option('--disable-controller-manager', 'serve the API only: no scheduler, no controllers')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(async (opts: {
       dataDir: string;
@@ -28,6 +68,16 @@ export function serverCommand(program: Command): void {
       serviceNodePortRange: string;
       tlsSan?: string[];
       logLevel: string;
+      clusterCidr: string;
+      nodeCidrMaskSize: number;
+      nodeMonitorGracePeriod: number;
+      nodeMonitorPeriod: number;
+      defaultNotReadyTolerationSeconds: number;
+      defaultUnreachableTolerationSeconds: number;
+      leaderElectLeaseDuration?: number;
+      leaderElectRenewDeadline?: number;
+      leaderElectRetryPeriod?: number;
+      disableControllerManager?: boolean;
     }) => {
       const logger = pino({ name: 'skiff-server', level: opts.logLevel });
       await runUntilSignal(() =>
@@ -40,6 +90,22 @@ export function serverCommand(program: Command): void {
           nodePortRange: opts.serviceNodePortRange,
           tlsSans: opts.tlsSan,
           logger,
+          defaultTolerationSeconds: { notReady: opts.defaultNotReadyTolerationSeconds, unreachable: opts.defaultUnreachableTolerationSeconds },
+          controllerManager: opts.disableControllerManager
+            ? undefined
+            : {
+                election: {
+                  leaseDurationMs: opts.leaderElectLeaseDuration ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
+                  renewDeadlineMs: opts.leaderElectRenewDeadline ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
+                  retryPeriodMs: opts.leaderElectRetryPeriod ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
+                },
+                controllers: {
+                  clusterCidr: opts.clusterCidr,
+                  nodeCidrMaskSize: opts.nodeCidrMaskSize,
+                  nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
+                  nodeMonitorPeriodMs: opts.nodeMonitorPeriod,
+                },
+              },
         }),
       );
     });

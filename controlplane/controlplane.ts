@@ -9,9 +9,14 @@ import { pino } from 'pino';
 import { writeKubeconfig } from '../api/kubeconfig.js';
 import { firstServiceIp, parseCidr } from './apiserver/allocator.js';
 import { loadAuthentication } from './apiserver/auth.js';
-import { ensurePki } from './apiserver/pki.js';
+import { AgentClient } from './apiserver/agentclient.js';
+import { nodeAccess } from './apiserver/nodeextension.js';
+import { ensurePki, issueCertificate } from './apiserver/pki.js';
 import { ApiServer } from './apiserver/server.js';
 import type { ApiServerOptions } from './apiserver/server.js';
+import type { DefaultTolerationSeconds } from './apiserver/defaults/tolerations.js';
+import { startServerControllerManager } from './controllers/server-manager.js';
+import type { ControllerManagerSettings, ServerControllerManager } from './controllers/server-manager.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -31,6 +36,13 @@ export interface ControlPlaneConfig {
   bookmarkIntervalMs?: number;
   compactionIntervalMs?: number;
   podLogs?: ApiServerOptions['podLogs'];
+  /**
+   * Run the leader-elected scheduler and controllers with these settings (`{}`: all of them,
+   * Kubernetes' timings). Absent: the API alone (`skiff server` always passes settings).
+   */
+  controllerManager?: ControllerManagerSettings;
+  /** Tolerations for the not-ready/unreachable taints that pods get at admission (default 300 s each). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 export interface ControlPlane {
@@ -42,6 +54,7 @@ export interface ControlPlane {
   adminToken: string;
   nodeToken: string;
   kubeconfigPath: string;
+  controllerManager: ServerControllerManager | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +80,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     (what, why) => logger.info({ what, why }, 'issued certificate'),
   );
   const auth = await loadAuthentication(config.dataDir, pki.caCertPem);
+  // The API server's credential towards agents (pods/log, metrics): a client certificate from the
+  // cluster CA in system:masters, which is what agents accept. Made afresh at every start.
+  const agents = new AgentClient({
+    caCertPem: pki.caCertPem,
+    clientCertificate: await issueCertificate(pki.ca, { commonName: 'skiff-apiserver', organizations: ['system:masters'], usage: 'client' }),
+  });
   const store = config.store ?? SqliteStore.open(join(config.dataDir, 'db', 'state.db'));
   let apiServer: ApiServer;
   try {
@@ -83,8 +102,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
       compactionIntervalMs: config.compactionIntervalMs,
       logger: logger.child({ component: 'apiserver' }),
       podLogs: config.podLogs,
+      extension: nodeAccess({ ca: pki.ca, agents }),
+      defaultTolerationSeconds: config.defaultTolerationSeconds,
     });
   } catch (err) {
+    await agents.close();
     await store.close();
     throw err;
   }
@@ -93,6 +115,15 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const kubeconfigPath = join(config.dataDir, 'admin.kubeconfig');
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, token: auth.adminToken });
   logger.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
+  // Controllers reach this server over loopback (or the address it is bound to).
+  const loopback = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+  const controllerManager = config.controllerManager
+    ? startServerControllerManager(
+        { url: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${apiServer.port}`, caCertPem: pki.caCertPem, token: auth.adminToken },
+        config.controllerManager,
+        logger,
+      )
+    : undefined;
   return {
     apiServer,
     store,
@@ -101,8 +132,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     adminToken: auth.adminToken,
     nodeToken: auth.nodeToken,
     kubeconfigPath,
+    controllerManager,
     async close() {
+      await controllerManager?.close();
       await apiServer.close();
+      await agents.close();
       await store.close();
     },
   };

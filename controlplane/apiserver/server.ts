@@ -18,6 +18,8 @@ import type { Store } from '../store/store.js';
 import { firstServiceIp, parsePortRange, ServiceAllocator } from './allocator.js';
 import { bootstrap, defaultServiceAccountOp } from './bootstrap.js';
 import { applyDefaults } from './defaults/index.js';
+import { addDefaultTolerations } from './defaults/tolerations.js';
+import type { DefaultTolerationSeconds } from './defaults/tolerations.js';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, Discovery, wantsAggregated } from './discovery.js';
 import { fenceFromRequest } from './fence.js';
 import { handleResource } from './handlers/resources.js';
@@ -84,6 +86,8 @@ export interface ApiServerOptions {
   podLogs?: ResourceHandlerOptions['podLogs'];
   /** Built once the server exists (it may use the server's registries). */
   extension?: (server: ApiServer) => ApiServerExtension;
+  /** Tolerations of the not-ready/unreachable taints added to pods (DefaultTolerationSeconds; 300 s). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 export const VERSION_INFO = {
@@ -228,7 +232,11 @@ export class ApiServer {
   private hooks(): RegistryHooks {
     const namespaces = () => this.registry('', 'namespaces');
     return {
-      applyDefaults,
+      applyDefaults: (resource, obj) => {
+        applyDefaults(resource, obj);
+        // Admission (DefaultTolerationSeconds) runs where defaulting does: on pod create and update.
+        if (resource.group === '' && resource.plural === 'pods') addDefaultTolerations(obj, this.options.defaultTolerationSeconds);
+      },
       validateCreate: (resource, obj) => {
         const user = this.requestUser.getStore();
         if (user) this.extension.admitCreate?.(user, resource, obj);

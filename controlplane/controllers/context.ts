@@ -17,9 +17,13 @@ export interface ControllerContext {
 
 export interface Controller {
   readonly name: string;
+  /** `source.component` of its events (Kubernetes' names); default: `<name>-controller`. */
+  readonly component?: string;
   /**
    * Registers informers and handlers synchronously, then (after the informers synced) runs
-   * until `signal` aborts.
+   * until `signal` aborts. The manager starts the informers once every controller has
+   * registered; a controller waits with `await ctx.informers.waitForSync(signal)`. A run that
+   * throws ends the leadership term (every controller restarts with fresh informers).
    */
   run(ctx: ControllerContext, signal: AbortSignal): Promise<void>;
 }

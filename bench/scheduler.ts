@@ -1,0 +1,268 @@
+// Scheduling throughput with hollow nodes, side by side with its anchor.
+//
+//   npx tsx bench/scheduler.ts            (or node dist/bench/scheduler.js after a build)
+//   NODES=1000 PODS=10000 CONCURRENCY=64 RUNS=scheduler,anchor npx tsx bench/scheduler.ts
+//
+// A real `skiff server` (API server and the whole controller-manager in one process, as users run
+// it) with 1,000 Node objects that the benchmark keeps alive (a Lease renewal per node every 10 s,
+// as kubelets do; no agents, no containers). Then:
+// - scheduler: 10,000 pods (100 owners, small requests) are created by CONCURRENCY clients while
+//   the scheduler binds them; throughput is pods bound per second from the first create to the
+//   last binding seen on a watch, and latency is create → bound per pod (p50, p99).
+// - anchor: the same number of pods with another schedulerName, created and then bound by the
+//   benchmark itself through pods/binding at the same concurrency: the API server's own ceiling
+//   for "create + bind" on this machine, which no scheduler can beat.
+// Target (issue 4): >= 1,000 pods/s. kube-scheduler's CI threshold for 5,000 nodes and 10,000
+// pods is 680 pods/s (on its own, larger machines).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KubeClient } from '../api/client.js';
+import { Informer } from '../api/informer.js';
+import { readKubeconfig } from '../api/kubeconfig.js';
+import type { KubeObject } from '../api/objects.js';
+import { resourceFor, resourcePath } from '../api/resources.js';
+import { runSkiffServer } from '../test/helpers/skiff-process.js';
+
+const NODES = Number(process.env['NODES'] ?? 1000);
+const PODS = Number(process.env['PODS'] ?? 10_000);
+const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 64);
+const OWNERS = 100;
+/** RUNS=scheduler or RUNS=anchor runs one of the two (e.g. to profile one alone). */
+const RUNS = (process.env['RUNS'] ?? 'scheduler,anchor').split(',');
+const LEASE_RENEW_MS = 10_000;
+
+const nodes = resourceFor('', 'nodes');
+const pods = resourceFor('', 'pods');
+const leases = resourceFor('coordination.k8s.io', 'leases');
+const namespaces = resourceFor('', 'namespaces');
+const configmaps = resourceFor('', 'configmaps');
+
+type PodLike = KubeObject & { spec?: { nodeName?: string } };
+
+function microNow(): string {
+  return new Date().toISOString().replace(/Z$/, '000Z');
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+async function addNodes(client: KubeClient): Promise<void> {
+  const names = Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(4, '0')}`);
+  await pool(names, 32, async (name) => {
+    await client.create<KubeObject>(nodes, undefined, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
+    });
+    const resources = { cpu: '32', memory: '128Gi', pods: '110' };
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const status = {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow', lastHeartbeatTime: now, lastTransitionTime: now }],
+    };
+    await client.patch(nodes, undefined, name, { status }, 'merge', { subresource: 'status' });
+    await client.create<KubeObject>(leases, 'kube-node-lease', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microNow() },
+    });
+  });
+}
+
+/** Renews every node's Lease once per LEASE_RENEW_MS, spread evenly, as 1,000 kubelets would. */
+function keepNodesAlive(client: KubeClient): () => void {
+  let i = 0;
+  const timer = setInterval(() => {
+    const name = `hollow-${String(i++ % NODES).padStart(4, '0')}`;
+    void client
+      .get<KubeObject>(leases, 'kube-node-lease', name)
+      .then((lease) => client.update(leases, 'kube-node-lease', { ...lease, spec: { ...(lease['spec'] as object), renewTime: microNow() } }))
+      .catch(() => undefined);
+  }, LEASE_RENEW_MS / NODES);
+  return () => clearInterval(timer);
+}
+
+/**
+ * The pods' owners: ConfigMaps, so that the garbage collector finds them alive and no workload
+ * controller acts on them; the scheduler spreads by the controller reference whatever its kind.
+ */
+async function createOwners(client: KubeClient, namespace: string): Promise<{ name: string; uid: string }[]> {
+  const owners: { name: string; uid: string }[] = [];
+  for (let i = 0; i < OWNERS; i++) {
+    const cm = await client.create<KubeObject>(configmaps, namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `owner-${i}` } });
+    owners.push({ name: cm.metadata!.name!, uid: cm.metadata!.uid! });
+  }
+  return owners;
+}
+
+function podManifest(name: string, owner: { name: string; uid: string }, schedulerName?: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      labels: { app: owner.name },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.name, uid: owner.uid, controller: true }],
+    },
+    spec: {
+      schedulerName,
+      containers: [{ name: 'app', image: 'registry.local/app:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+    },
+  };
+}
+
+interface Run {
+  podsPerSecond: number;
+  createsPerSecond: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
+
+/**
+ * Records when each pod of a namespace is first seen bound. An informer, because a watcher that
+ * falls too far behind is closed by the API server and must resume (or re-list).
+ */
+async function watchBindings(client: KubeClient, namespace: string, boundAt: Map<string, number>, signal: AbortSignal): Promise<Informer<PodLike>> {
+  const informer = new Informer<PodLike>(client, pods, { namespace, minBackoffMs: 50 });
+  const seen = (p: PodLike) => {
+    const name = p.metadata?.name ?? '';
+    if (p.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, performance.now());
+  };
+  informer.on({ add: seen, update: (_old, p) => seen(p) });
+  await informer.start(signal);
+  return informer;
+}
+
+/** Times a small GET every 100 ms (what a Lease renewal waits for) until `signal` aborts. */
+async function probeLatency(client: KubeClient, signal: AbortSignal): Promise<number[]> {
+  const samples: number[] = [];
+  while (!signal.aborted) {
+    const t = performance.now();
+    await client.get(namespaces, undefined, 'default');
+    samples.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return samples;
+}
+
+async function measure(client: KubeClient, namespace: string, bindYourself: boolean): Promise<Run> {
+  await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const owners = await createOwners(client, namespace);
+  const boundAt = new Map<string, number>();
+  const sentAt = new Map<string, number>();
+  const stop = new AbortController();
+  const informer = await watchBindings(client, namespace, boundAt, stop.signal);
+  const names = Array.from({ length: PODS }, (_, i) => `p-${i}`);
+  const probe = probeLatency(client, stop.signal);
+  const started = performance.now();
+  let created = 0;
+  let createsDone = 0;
+  await pool(names, CONCURRENCY, async (name) => {
+    const index = created++;
+    sentAt.set(name, performance.now());
+    await client.create(pods, namespace, podManifest(name, owners[index % OWNERS]!, bindYourself ? 'bench-direct' : undefined));
+    createsDone = performance.now();
+    if (bindYourself) {
+      const target = `hollow-${String(index % NODES).padStart(4, '0')}`;
+      await client.request('POST', resourcePath(pods, namespace, name, 'binding'), {
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: target } },
+      });
+    }
+  });
+  let lastReport = performance.now();
+  while (boundAt.size < PODS) {
+    if (performance.now() - started > 600_000) throw new Error(`only ${boundAt.size}/${PODS} pods bound after 10 minutes`);
+    if (performance.now() - lastReport > 5000) {
+      process.stderr.write(`  ${namespace}: ${boundAt.size}/${PODS} bound after ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+      lastReport = performance.now();
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  stop.abort();
+  await informer.stopped();
+  const probes = (await probe).sort((a, b) => a - b);
+  process.stderr.write(`  ${namespace}: GET of one object under this load: p50 ${percentile(probes, 50).toFixed(0)} ms, p99 ${percentile(probes, 99).toFixed(0)} ms, max ${probes[probes.length - 1]?.toFixed(0)} ms\n`);
+  const last = Math.max(...boundAt.values());
+  const latencies = names.map((n) => boundAt.get(n)! - sentAt.get(n)!).sort((a, b) => a - b);
+  const seconds = (last - started) / 1000;
+  return {
+    podsPerSecond: PODS / seconds,
+    createsPerSecond: PODS / ((createsDone - started) / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    seconds,
+  };
+}
+
+async function spread(client: KubeClient, namespace: string): Promise<{ min: number; max: number; nodesUsed: number }> {
+  const list = await client.listAll<PodLike>(pods, namespace);
+  const perNode = new Map<string, number>();
+  for (const p of list.items) perNode.set(p.spec!.nodeName!, (perNode.get(p.spec!.nodeName!) ?? 0) + 1);
+  const counts = [...perNode.values()];
+  return { min: NODES > perNode.size ? 0 : Math.min(...counts), max: Math.max(...counts), nodesUsed: perNode.size };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-scheduler-'));
+  // SKIFF_KUBECONFIG: a fresh server started by hand (e.g. under `node --cpu-prof`), with
+  // --cluster-cidr 10.0.0.0/8. Otherwise the benchmark starts its own.
+  const external = process.env['SKIFF_KUBECONFIG'];
+  // 10.42.0.0/16 (the default) holds 256 node subnets; 1,000 nodes need a larger cluster CIDR.
+  const server = external ? undefined : await runSkiffServer(dir, ['--log-level', 'warn', '--cluster-cidr', '10.0.0.0/8']);
+  const connection = external ? await readKubeconfig(external) : { server: server!.url, token: server!.token, caPem: server!.caPem };
+  const client = new KubeClient({ server: connection.server, token: connection.token, caPem: connection.caPem, requestTimeoutMs: 120_000 });
+  let stopRenewing = () => {};
+  try {
+    const t0 = performance.now();
+    await addNodes(client);
+    stopRenewing = keepNodesAlive(client);
+    // Let the controller-manager settle (nodeipam gives every node its CIDR) before measuring.
+    while (RUNS.includes('scheduler') && (await client.listAll<KubeObject & { spec?: { podCIDR?: string } }>(nodes)).items.some((n) => !n.spec?.podCIDR)) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.log(`${NODES} hollow nodes registered and given pod CIDRs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false) : undefined;
+    const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
+    const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true) : undefined;
+    const rss = process.memoryUsage().rss;
+    console.log(`\n${PODS} pods onto ${NODES} nodes, ${CONCURRENCY} concurrent creators\n`);
+    console.log('run                         pods/s   creates/s   create→bound p50   p99      total');
+    const row = (label: string, r: Run) =>
+      console.log(
+        `${label.padEnd(26)} ${r.podsPerSecond.toFixed(0).padStart(7)} ${r.createsPerSecond.toFixed(0).padStart(11)} ${r.p50.toFixed(0).padStart(15)} ms ${r.p99.toFixed(0).padStart(5)} ms ${r.seconds.toFixed(1).padStart(7)} s`,
+      );
+    if (scheduled) row('skiff scheduler', scheduled);
+    if (anchor) row('anchor: bench binds itself', anchor);
+    if (scheduled && anchor) console.log(`\nscheduler / anchor: ${((scheduled.podsPerSecond / anchor.podsPerSecond) * 100).toFixed(0)} %`);
+    if (scheduled && placement) {
+      console.log(`spread: ${placement.nodesUsed} nodes used, ${placement.min}..${placement.max} pods per node (ideal ${Math.floor(PODS / NODES)}..${Math.ceil(PODS / NODES)})`);
+      console.log(`target >= 1000 pods/s: ${scheduled.podsPerSecond >= 1000 ? 'met' : 'NOT met'} (kube-scheduler CI threshold, 5,000 nodes: 680 pods/s)`);
+    }
+    console.log(`benchmark process RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+    if (server) console.log(`leadership lost during the run: ${server.output().split('lost leadership').length - 1} time(s)`);
+  } finally {
+    stopRenewing();
+    await client.close();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

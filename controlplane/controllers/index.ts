@@ -1,0 +1,52 @@
+// The scheduler and controllers the elected `skiff server` runs, with their configuration.
+// To add a controller: give it a Controller (./context.ts) and append it to `allControllers`.
+
+import { DEFAULT_SCHEDULER_NAME, schedulerController } from '../scheduler/scheduler.js';
+import type { Controller } from './context.js';
+import { DaemonSetController } from './daemonset/controller.js';
+import { DeploymentController } from './deployment/controller.js';
+import { EndpointSliceController } from './endpointslice/controller.js';
+import { EndpointsController } from './endpointslice/endpoints-controller.js';
+import { garbageCollectorController } from './garbagecollector/controller.js';
+import { JobController } from './job/controller.js';
+import { namespaceController } from './namespace/controller.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, nodeIpamController } from './nodeipam/controller.js';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, nodeLifecycleController } from './nodelifecycle/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
+
+export interface ControllersConfig {
+  /** --cluster-cidr: the range pod CIDRs come from. */
+  clusterCidr: string;
+  /** --node-cidr-mask-size: the prefix length of each node's pod CIDR. */
+  nodeCidrMaskSize: number;
+  /** --node-monitor-grace-period. */
+  nodeMonitorGracePeriodMs: number;
+  /** --node-monitor-period. */
+  nodeMonitorPeriodMs: number;
+  schedulerName: string;
+}
+
+export const DEFAULT_CONTROLLERS_CONFIG: ControllersConfig = {
+  clusterCidr: DEFAULT_CLUSTER_CIDR,
+  nodeCidrMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE,
+  nodeMonitorGracePeriodMs: DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
+  nodeMonitorPeriodMs: DEFAULT_NODE_MONITOR_PERIOD_MS,
+  schedulerName: DEFAULT_SCHEDULER_NAME,
+};
+
+export function allControllers(partial: Partial<ControllersConfig> = {}): Controller[] {
+  const config = { ...DEFAULT_CONTROLLERS_CONFIG, ...partial };
+  return [
+    schedulerController({ schedulerName: config.schedulerName }),
+    nodeIpamController({ clusterCidr: config.clusterCidr, nodeCidrMaskSize: config.nodeCidrMaskSize }),
+    nodeLifecycleController({ gracePeriodMs: config.nodeMonitorGracePeriodMs, monitorPeriodMs: config.nodeMonitorPeriodMs }),
+    garbageCollectorController(),
+    namespaceController(),
+    new ReplicaSetController(),
+    new DeploymentController(),
+    new DaemonSetController(),
+    new JobController(),
+    new EndpointSliceController(),
+    new EndpointsController(),
+  ];
+}

@@ -1,0 +1,438 @@
+// The Job controller: runs pods until enough of them succeed, or gives up after backoffLimit
+// failures or activeDeadlineSeconds. Informers on Jobs and pods feed a queue of Job keys;
+// `reconcile(key)` decides the Job's state from its pods (assessment.ts), creates or deletes
+// pods towards parallelism, counts finished pods through the tracking finalizer (tracking.ts)
+// and writes the status and conditions. A second queue removes the finalizer from pods whose Job
+// is gone.
+
+import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { isNotFound } from '../../../api/client.js';
+import type { Informer } from '../../../api/informer.js';
+import { selectorFromLabelSelector } from '../../../api/labels.js';
+import type { KubeObject } from '../../../api/objects.js';
+import { objectKey, splitObjectKey } from '../../../api/objects.js';
+import { resourceFor } from '../../../api/resources.js';
+import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import type { Controller, ControllerContext } from '../context.js';
+import { claimObjects, controllerRefOf, newControllerRef } from '../replicaset/controller-ref.js';
+import { Expectations } from '../replicaset/expectations.js';
+import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../replicaset/informer-indexes.js';
+import { PodControl, errorMessage, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, withTypeMeta } from '../replicaset/pod-control.js';
+import type { PodObject } from '../replicaset/pod-control.js';
+import { podsToDelete } from '../replicaset/pod-ordering.js';
+import { isPodReady, timestamp } from '../replicaset/pod-state.js';
+import { assessJob, isComplete, isSuspended, startTimeOf, wantedActive } from './assessment.js';
+import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition, withCondition } from './conditions.js';
+import type { Outcome } from './conditions.js';
+import { FinalizerRemovals } from './finalizer-expectations.js';
+import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
+import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
+import { syncErrorLogger } from '../replicaset/sync-errors.js';
+
+export type JobObject = Job & KubeObject;
+
+export const jobsResource = resourceFor('batch', 'jobs');
+const podsResource = resourceFor('', 'pods');
+
+/** kube-controller-manager's MaxPodCreateDeletePerSync. */
+export const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
+
+export interface JobControllerOptions {
+  workers?: number;
+  now?: () => number;
+  /** First delay before replacing a failed pod (Kubernetes: 10 s), doubling per failure. */
+  podFailureBackoffMs?: number;
+  maxPodFailureBackoffMs?: number;
+}
+
+type SyncResult = void | { requeueAfterMs?: number };
+type MutableStatus = { -readonly [K in keyof JobStatus]: JobStatus[K] };
+
+export class JobController implements Controller {
+  readonly name = 'job';
+
+  constructor(private readonly options: JobControllerOptions = {}) {}
+
+  async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
+    // Each leadership term starts afresh, as a restarted kube-controller-manager would.
+    const sync = new JobSync(ctx, new Expectations(), new FinalizerRemovals(), this.options);
+    try {
+      await sync.waitForSync(signal);
+    } catch {
+      if (signal.aborted) return;
+      throw new Error('job controller: informers did not sync');
+    }
+    const log = syncErrorLogger(ctx.logger, 'job');
+    await Promise.all([
+      runWorkers(sync.queue, this.options.workers ?? 2, (key) => sync.reconcile(key), signal, log),
+      runWorkers(sync.orphans, 1, (key) => sync.releaseOrphan(key), signal, log),
+    ]);
+  }
+}
+
+class JobSync {
+  readonly queue = new WorkQueue<string>({ maxDelayMs: 30_000 });
+  /** Pods that carry the tracking finalizer but whose Job is gone. */
+  readonly orphans = new WorkQueue<string>({ maxDelayMs: 30_000 });
+  private readonly jobs: Informer<JobObject>;
+  private readonly pods: Informer<PodObject>;
+  private readonly podControl: PodControl;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly expectations: Expectations,
+    private readonly removals: FinalizerRemovals,
+    private readonly options: JobControllerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.podControl = new PodControl(ctx.client, ctx.recorder);
+    this.jobs = indexByNamespace(ctx.informers.informer<JobObject>(jobsResource));
+    this.pods = indexByControllerUid(indexByNamespace(ctx.informers.informer<PodObject>(podsResource)));
+    this.jobs.on({
+      add: (job) => this.queue.add(objectKey(job)),
+      update: (_old, job) => this.queue.add(objectKey(job)),
+      delete: (job) => {
+        this.expectations.delete(objectKey(job));
+        this.removals.delete(objectKey(job));
+        // Its pods keep their finalizer until someone removes it: that is us.
+        for (const pod of this.pods.byIndex(CONTROLLER_UID_INDEX, job.metadata?.uid ?? '')) if (hasTrackingFinalizer(pod)) this.orphans.add(objectKey(pod));
+      },
+    });
+    this.pods.on({
+      add: (pod) => this.podChanged(undefined, pod),
+      update: (old, pod) => this.podChanged(old, pod),
+      delete: (pod) => this.podDeleted(pod),
+    });
+  }
+
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.jobs.waitForSync(signal), this.pods.waitForSync(signal)]);
+    for (const job of this.jobs.list()) this.queue.add(objectKey(job));
+    for (const pod of this.pods.list()) if (hasTrackingFinalizer(pod) && !this.ownerOf(pod)) this.orphans.add(objectKey(pod));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Event handlers
+
+  private ownerOf(pod: Pod): JobObject | undefined {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== 'Job') return undefined;
+    const job = this.jobs.getByName(pod.metadata?.namespace, ref.name);
+    return job?.metadata?.uid === ref.uid ? job : undefined;
+  }
+
+  private podChanged(old: PodObject | undefined, pod: PodObject): void {
+    const job = this.ownerOf(pod);
+    if (old) {
+      const oldJob = this.ownerOf(old);
+      if (oldJob && oldJob !== job) this.queue.add(objectKey(oldJob));
+    }
+    if (!job) {
+      if (hasTrackingFinalizer(pod)) this.orphans.add(objectKey(pod));
+      else if (!controllerRefOf(pod)) this.enqueueMatching(pod);
+      return;
+    }
+    const key = objectKey(job);
+    if (!old) this.expectations.creationObserved(key);
+    if (pod.metadata?.deletionTimestamp && !old?.metadata?.deletionTimestamp) this.expectations.deletionObserved(key, objectKey(pod));
+    if (!hasTrackingFinalizer(pod)) this.removals.observed(key, pod.metadata?.uid ?? '');
+    this.queue.add(key);
+  }
+
+  private podDeleted(pod: PodObject): void {
+    const job = this.ownerOf(pod);
+    if (!job) return;
+    const key = objectKey(job);
+    this.expectations.deletionObserved(key, objectKey(pod));
+    this.removals.observed(key, pod.metadata?.uid ?? '');
+    this.queue.add(key);
+  }
+
+  private enqueueMatching(pod: Pod): void {
+    for (const job of this.jobs.byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '')) {
+      const converted = selectorFromLabelSelector(job.spec?.selector);
+      if (converted.ok && !converted.selector.empty && converted.selector.matches(pod.metadata?.labels)) this.queue.add(objectKey(job));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reconcile
+
+  async reconcile(key: string): Promise<SyncResult> {
+    const cached = this.jobs.get(key);
+    if (!cached) {
+      this.expectations.delete(key);
+      this.removals.delete(key);
+      return;
+    }
+    if (isJobFinished(cached)) return;
+    const converted = selectorFromLabelSelector(cached.spec?.selector);
+    if (!converted.ok || converted.selector.empty) return;
+    let job: JobObject = cached;
+    const { namespace = '' } = splitObjectKey(key);
+    const nowMs = this.now();
+    const pods = await claimObjects(
+      { client: this.ctx.client, resource: podsResource, ownerResource: jobsResource, owner: job, selector: converted.selector },
+      this.pods.byIndex(NAMESPACE_INDEX, namespace),
+    );
+    const expectedRemovals = this.removals.pending(key);
+    const satisfied = this.expectations.satisfied(key);
+    const status: MutableStatus = { ...job.status };
+    let conditions: JobCondition[] = [...(job.status?.conditions ?? [])];
+    const suspended = isSuspended(job);
+
+    let startMs = startTimeOf(job);
+    if (startMs === undefined && !suspended) {
+      startMs = nowMs;
+      status.startTime = timestamp(nowMs);
+    }
+    const a = assessJob(job, pods, expectedRemovals, startMs, nowMs);
+    let active = a.active.length;
+    let ready = a.ready;
+    let terminating = a.terminating;
+    let outcome: Outcome | undefined = a.failure ?? a.success;
+    const requeue: number[] = [];
+    if (a.deadlineInMs !== undefined) requeue.push(a.deadlineInMs + 50);
+    let manageError: unknown;
+
+    try {
+      if (a.failure) {
+        // The Job failed: stop what still runs.
+        const removed = await this.deletePods(job, a.active);
+        active -= removed.count;
+        ready -= removed.ready;
+        terminating += removed.count;
+      } else if (!a.success && satisfied && !job.metadata?.deletionTimestamp) {
+        if (suspended) {
+          const removed = await this.deletePods(job, a.active);
+          active -= removed.count;
+          ready -= removed.ready;
+          terminating += removed.count;
+        } else {
+          const managed = await this.manage(job, pods, a.active, a.succeeded, terminating, nowMs);
+          active = managed.active;
+          ready -= managed.removedReady;
+          terminating += managed.removed;
+          if (managed.retryAfterMs !== undefined) requeue.push(managed.retryAfterMs);
+        }
+      }
+    } catch (err) {
+      manageError = err;
+    }
+    if (!outcome && manageError === undefined && isComplete(job, a.succeeded, active)) {
+      outcome = { success: true, reason: JOB_REASON.completionsReached, message: JOB_MESSAGE.completionsReached };
+    }
+    conditions = this.suspendConditions(job, conditions, suspended, status, nowMs);
+
+    // The decision is recorded at once (interim condition); the terminal one waits for the pods.
+    if (outcome) {
+      const interim = outcome.success ? 'SuccessCriteriaMet' : 'FailureTarget';
+      conditions = withCondition(conditions, findCondition(job, interim) ?? newJobCondition(interim, 'True', outcome.reason, outcome.message, nowMs));
+    }
+    status.active = active;
+    status.ready = ready;
+    status.terminating = terminating;
+    status.conditions = conditions;
+
+    // Phase 1: record the finished pods before their finalizers go.
+    const step = trackFinishedPods(job, pods, expectedRemovals, outcome);
+    status.uncountedTerminatedPods = uncountedStatus(step.uncounted);
+    if (step.changed) job = await this.writeStatus(job, status);
+
+    // Phase 2: let the finished pods go.
+    const released = await this.removeFinalizers(key, step.release);
+
+    // Phase 3: count the pods that are gone or released.
+    const stillTracked = new Set(
+      pods.filter((p) => hasTrackingFinalizer(p) && !expectedRemovals.has(p.metadata?.uid ?? '') && !released.has(p.metadata?.uid ?? '')).map((p) => p.metadata?.uid ?? ''),
+    );
+    const counted = countReleased(job.status?.succeeded ?? 0, job.status?.failed ?? 0, step.uncounted, stillTracked);
+    status.succeeded = counted.succeeded;
+    status.failed = counted.failed;
+    status.uncountedTerminatedPods = uncountedStatus(counted.uncounted);
+
+    // Phase 4: finished once every pod is accounted for and none is left running.
+    let finishedNow = false;
+    const allCounted = counted.uncounted.succeeded.length + counted.uncounted.failed.length === 0;
+    if (outcome && allCounted && terminating === 0 && active === 0 && this.expectations.satisfied(key)) {
+      status.conditions = withCondition(status.conditions ?? [], newJobCondition(outcome.success ? 'Complete' : 'Failed', 'True', outcome.reason, outcome.message, nowMs));
+      if (outcome.success) status.completionTime = timestamp(nowMs);
+      finishedNow = true;
+    }
+    if (statusDiffers(job.status, status)) job = await this.writeStatus(job, status);
+    if (finishedNow) {
+      const subject = withTypeMeta(job, jobsResource);
+      if (outcome!.success) this.ctx.recorder.event(subject, 'Normal', 'Completed', 'Job completed');
+      else this.ctx.recorder.event(subject, 'Warning', outcome!.reason, outcome!.message);
+    }
+    if (manageError !== undefined) throw manageError;
+    return requeue.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...requeue)) } : undefined;
+  }
+
+  /** Creates or deletes pods towards parallelism (manageJob). */
+  private async manage(
+    job: JobObject,
+    pods: readonly Pod[],
+    activePods: readonly Pod[],
+    succeeded: number,
+    terminating: number,
+    nowMs: number,
+  ): Promise<{ active: number; removed: number; removedReady: number; retryAfterMs?: number }> {
+    const key = objectKey(job);
+    let active = activePods.length;
+    const wanted = wantedActive(job, succeeded, active);
+    if (active > wanted) {
+      const victims = podsToDelete(activePods, activePods, Math.min(active - wanted, MAX_POD_CREATE_DELETE_PER_SYNC), nowMs);
+      const removed = await this.deletePods(job, victims);
+      return { active: active - removed.count, removed: removed.count, removedReady: removed.ready };
+    }
+    // With podReplacementPolicy Failed a replacement waits until the old pod has fully stopped.
+    const waitingFor = job.spec?.podReplacementPolicy === 'Failed' ? terminating : 0;
+    const missing = Math.min(wanted - waitingFor - active, MAX_POD_CREATE_DELETE_PER_SYNC);
+    if (missing <= 0) return { active, removed: 0, removedReady: 0 };
+    const delay = replacementDelay(job, pods, nowMs, this.options.podFailureBackoffMs ?? DEFAULT_POD_FAILURE_BACKOFF_MS, this.options.maxPodFailureBackoffMs ?? MAX_POD_FAILURE_BACKOFF_MS);
+    if (delay > 0) return { active, removed: 0, removedReady: 0, retryAfterMs: delay };
+
+    this.expectations.expectCreations(key, missing);
+    const template = job.spec?.template;
+    const ref = newControllerRef(job, 'batch/v1', 'Job');
+    const { successes, error } = await slowStartBatch(missing, SLOW_START_INITIAL_BATCH_SIZE, async () => {
+      const pod = podFromTemplate(template, job.metadata?.namespace ?? '', podNamePrefix(job.metadata?.name ?? ''), ref);
+      pod.metadata!.finalizers = [...new Set([...(pod.metadata!.finalizers ?? []), JOB_TRACKING_FINALIZER])];
+      await this.podControl.create(pod, job, jobsResource);
+    });
+    if (missing - successes > 0) this.expectations.creationObserved(key, missing - successes);
+    active += successes;
+    if (error !== undefined) throw error;
+    return { active, removed: 0, removedReady: 0 };
+  }
+
+  /** Deletes pods of the Job; returns how many (and how many ready ones) were deleted. */
+  private async deletePods(job: JobObject, pods: readonly Pod[]): Promise<{ count: number; ready: number }> {
+    if (pods.length === 0) return { count: 0, ready: 0 };
+    const key = objectKey(job);
+    this.expectations.expectDeletions(key, pods.map((p) => objectKey(p)));
+    let count = 0;
+    let ready = 0;
+    const errors: unknown[] = [];
+    await Promise.all(
+      pods.map(async (pod) => {
+        try {
+          await this.podControl.delete(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', job, jobsResource);
+          count++;
+          if (isPodReady(pod)) ready++;
+        } catch (err) {
+          this.expectations.deletionObserved(key, objectKey(pod));
+          if (!isNotFound(err)) errors.push(err);
+        }
+      }),
+    );
+    if (errors.length > 0) throw errors[0];
+    return { count, ready };
+  }
+
+  /** Removes the tracking finalizer; returns the UIDs it was removed from. */
+  private async removeFinalizers(key: string, pods: readonly Pod[]): Promise<Set<string>> {
+    const done = new Set<string>();
+    if (pods.length === 0) return done;
+    this.removals.expect(key, pods.map((p) => p.metadata?.uid ?? ''));
+    const errors: unknown[] = [];
+    await Promise.all(
+      pods.map(async (pod) => {
+        const uid = pod.metadata?.uid ?? '';
+        try {
+          await this.removeFinalizer(pod);
+          done.add(uid);
+        } catch (err) {
+          if (isNotFound(err)) {
+            done.add(uid);
+            return;
+          }
+          this.removals.observed(key, uid);
+          errors.push(err);
+        }
+      }),
+    );
+    if (errors.length > 0) this.ctx.logger.warn({ controller: 'job', key, err: errorMessage(errors[0]) }, 'could not remove tracking finalizers');
+    return done;
+  }
+
+  private removeFinalizer(pod: Pod): Promise<KubeObject> {
+    return this.ctx.client.patch(
+      podsResource,
+      pod.metadata?.namespace,
+      pod.metadata?.name ?? '',
+      { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [JOB_TRACKING_FINALIZER], uid: pod.metadata?.uid } },
+      'strategic',
+    );
+  }
+
+  /** The Suspended condition and startTime follow spec.suspend. */
+  private suspendConditions(job: JobObject, conditions: JobCondition[], suspended: boolean, status: MutableStatus, nowMs: number): JobCondition[] {
+    const current = findCondition(job, 'Suspended');
+    const subject = withTypeMeta(job, jobsResource);
+    if (suspended && current?.status !== 'True') {
+      this.ctx.recorder.event(subject, 'Normal', 'Suspended', 'Job suspended');
+      return withCondition(conditions, newJobCondition('Suspended', 'True', JOB_REASON.suspended, 'Job suspended', nowMs));
+    }
+    if (!suspended && current?.status === 'True') {
+      this.ctx.recorder.event(subject, 'Normal', 'Resumed', 'Job resumed');
+      // A resumed Job's active deadline counts from now.
+      status.startTime = timestamp(nowMs);
+      return withCondition(conditions, newJobCondition('Suspended', 'False', JOB_REASON.resumed, 'Job resumed', nowMs));
+    }
+    return conditions;
+  }
+
+  private writeStatus(job: JobObject, status: MutableStatus): Promise<JobObject> {
+    // Zero counters are left out, as Kubernetes' JSON (omitempty) leaves them out; ready and
+    // terminating are always written.
+    const written = { ...status };
+    for (const k of ['active', 'succeeded', 'failed'] as const) if (written[k] === 0) delete written[k];
+    return this.ctx.client.updateStatus<JobObject>(jobsResource, job.metadata?.namespace, { ...job, status: written });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Orphans
+
+  /** Removes the tracking finalizer from a pod whose Job no longer exists. */
+  async releaseOrphan(podKey: string): Promise<void> {
+    const pod = this.pods.get(podKey);
+    if (!pod || !hasTrackingFinalizer(pod)) return;
+    if (this.ownerOf(pod)) return;
+    const ref = controllerRefOf(pod);
+    if (ref?.kind === 'Job') {
+      // The cache may lag: ask the API server whether the Job is really gone.
+      try {
+        const job = await this.ctx.client.get(jobsResource, pod.metadata?.namespace, ref.name);
+        if (job.metadata?.uid === ref.uid) return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    try {
+      await this.removeFinalizer(pod);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+function statusDiffers(current: JobStatus | undefined, next: JobStatus): boolean {
+  const pick = (s: JobStatus | undefined) =>
+    JSON.stringify([
+      s?.active ?? 0,
+      s?.ready ?? 0,
+      s?.terminating ?? 0,
+      s?.succeeded ?? 0,
+      s?.failed ?? 0,
+      s?.startTime ?? '',
+      s?.completionTime ?? '',
+      s?.conditions ?? [],
+      s?.uncountedTerminatedPods?.succeeded ?? [],
+      s?.uncountedTerminatedPods?.failed ?? [],
+    ]);
+  return pick(current) !== pick(next);
+}

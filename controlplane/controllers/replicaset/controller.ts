@@ -1,0 +1,264 @@
+// The ReplicaSet controller: keeps spec.replicas active pods for every ReplicaSet. Informers on
+// ReplicaSets and pods feed a queue of ReplicaSet keys; `reconcile(key)` claims the pods the
+// selector matches, creates or deletes pods to reach the wanted count (one step, guarded by
+// expectations so a lagging informer cannot cause double creation) and writes the status.
+
+import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { isConflict, isNotFound } from '../../../api/client.js';
+import type { Informer } from '../../../api/informer.js';
+import { selectorFromLabelSelector } from '../../../api/labels.js';
+import type { KubeObject } from '../../../api/objects.js';
+import { objectKey, splitObjectKey } from '../../../api/objects.js';
+import { resourceFor } from '../../../api/resources.js';
+import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import type { Controller, ControllerContext } from '../context.js';
+import { claimObjects, controllerRefOf, newControllerRef } from './controller-ref.js';
+import { Expectations } from './expectations.js';
+import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from './informer-indexes.js';
+import { PodControl, errorMessage, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE } from './pod-control.js';
+import type { PodObject } from './pod-control.js';
+import { isPodActive, msUntilAvailable } from './pod-state.js';
+import { BURST_REPLICAS, planReplicas } from './replicas.js';
+import { replicaSetStatus, replicaSetStatusDiffers } from './status.js';
+import { syncErrorLogger } from './sync-errors.js';
+
+export type ReplicaSetObject = ReplicaSet & KubeObject;
+
+export const replicaSetsResource = resourceFor('apps', 'replicasets');
+const podsResource = resourceFor('', 'pods');
+
+export interface ReplicaSetControllerOptions {
+  workers?: number;
+  burstReplicas?: number;
+  now?: () => number;
+}
+
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset';
+
+  constructor(private readonly options: ReplicaSetControllerOptions = {}) {}
+
+  async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
+    // Each leadership term starts afresh, as a restarted kube-controller-manager would.
+    const sync = new ReplicaSetSync(ctx, new Expectations(), this.options);
+    try {
+      await sync.waitForSync(signal);
+    } catch {
+      if (signal.aborted) return;
+      throw new Error('replicaset controller: informers did not sync');
+    }
+    await sync.runWorkers(signal);
+  }
+}
+
+/** One run of the controller: its informers, queue and reconcile. */
+class ReplicaSetSync {
+  readonly queue = new WorkQueue<string>({ maxDelayMs: 30_000 });
+  private readonly replicaSets: Informer<ReplicaSetObject>;
+  private readonly pods: Informer<PodObject>;
+  private readonly podControl: PodControl;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly expectations: Expectations,
+    private readonly options: ReplicaSetControllerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.podControl = new PodControl(ctx.client, ctx.recorder);
+    this.replicaSets = indexByControllerUid(indexByNamespace(ctx.informers.informer<ReplicaSetObject>(replicaSetsResource)));
+    this.pods = indexByControllerUid(indexByNamespace(ctx.informers.informer<PodObject>(podsResource)));
+    this.replicaSets.on({
+      add: (rs) => this.queue.add(objectKey(rs)),
+      update: (_old, rs) => this.queue.add(objectKey(rs)),
+      delete: (rs) => {
+        this.expectations.delete(objectKey(rs));
+        this.queue.add(objectKey(rs));
+      },
+    });
+    this.pods.on({
+      add: (pod) => this.podAdded(pod),
+      update: (old, pod) => this.podUpdated(old, pod),
+      delete: (pod) => this.podDeleted(pod),
+    });
+  }
+
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.replicaSets.waitForSync(signal), this.pods.waitForSync(signal)]);
+    for (const rs of this.replicaSets.list()) this.queue.add(objectKey(rs));
+  }
+
+  runWorkers(signal: AbortSignal): Promise<void> {
+    return runWorkers(this.queue, this.options.workers ?? 2, (key) => this.reconcile(key), signal, syncErrorLogger(this.ctx.logger, 'replicaset'));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Event handlers: map pod changes to the ReplicaSets that care.
+
+  /** The ReplicaSet a controller reference points at, if it is in the cache with that UID. */
+  private ownerOf(pod: Pod): ReplicaSetObject | undefined {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    const rs = this.replicaSets.getByName(pod.metadata?.namespace, ref.name);
+    return rs?.metadata?.uid === ref.uid ? rs : undefined;
+  }
+
+  /** ReplicaSets in the pod's namespace whose selector matches it (for orphans). */
+  private replicaSetsMatching(pod: Pod): ReplicaSetObject[] {
+    return this.replicaSets.byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '').filter((rs) => {
+      const converted = selectorFromLabelSelector(rs.spec?.selector);
+      return converted.ok && !converted.selector.empty && converted.selector.matches(pod.metadata?.labels);
+    });
+  }
+
+  private podAdded(pod: PodObject): void {
+    if (pod.metadata?.deletionTimestamp) {
+      // Restarted controllers see pods already being deleted as additions.
+      this.podDeleted(pod);
+      return;
+    }
+    const ref = controllerRefOf(pod);
+    if (ref) {
+      const rs = this.ownerOf(pod);
+      if (!rs) return;
+      this.expectations.creationObserved(objectKey(rs));
+      this.queue.add(objectKey(rs));
+      return;
+    }
+    for (const rs of this.replicaSetsMatching(pod)) this.queue.add(objectKey(rs));
+  }
+
+  private podUpdated(old: PodObject, pod: PodObject): void {
+    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {});
+    if (pod.metadata?.deletionTimestamp) {
+      // A graceful deletion started: replace the pod now rather than when it is finally gone.
+      this.podDeleted(pod);
+      if (labelsChanged) this.podDeleted(old);
+      return;
+    }
+    const oldRef = controllerRefOf(old);
+    const ref = controllerRefOf(pod);
+    const refChanged = oldRef?.uid !== ref?.uid;
+    if (refChanged && oldRef) {
+      const oldOwner = this.ownerOf(old);
+      if (oldOwner) this.queue.add(objectKey(oldOwner));
+    }
+    if (ref) {
+      const rs = this.ownerOf(pod);
+      if (rs) this.queue.add(objectKey(rs));
+      return;
+    }
+    if (labelsChanged || refChanged) for (const rs of this.replicaSetsMatching(pod)) this.queue.add(objectKey(rs));
+  }
+
+  private podDeleted(pod: PodObject): void {
+    const rs = this.ownerOf(pod);
+    if (!rs) return;
+    this.expectations.deletionObserved(objectKey(rs), objectKey(pod));
+    this.queue.add(objectKey(rs));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reconcile
+
+  async reconcile(key: string): Promise<void | { requeueAfterMs?: number }> {
+    const rs = this.replicaSets.get(key);
+    if (!rs) {
+      this.expectations.delete(key);
+      return;
+    }
+    const converted = selectorFromLabelSelector(rs.spec?.selector);
+    if (!converted.ok) {
+      // Validation prevents this; a broken object is not worth retrying.
+      this.ctx.logger.warn({ controller: 'replicaset', key }, 'invalid selector');
+      return;
+    }
+    const { namespace = '' } = splitObjectKey(key);
+    const needsSync = this.expectations.satisfied(key);
+    const activePods = this.pods.byIndex(NAMESPACE_INDEX, namespace).filter(isPodActive);
+    const owned = await claimObjects(
+      { client: this.ctx.client, resource: podsResource, ownerResource: replicaSetsResource, owner: rs, selector: converted.selector },
+      activePods,
+    );
+
+    let manageError: unknown;
+    if (needsSync && !rs.metadata?.deletionTimestamp) {
+      try {
+        await this.manageReplicas(rs, owned);
+      } catch (err) {
+        manageError = err;
+      }
+    }
+
+    const nowMs = this.now();
+    const status = replicaSetStatus(rs, owned, manageError === undefined ? undefined : errorMessage(manageError), nowMs);
+    await this.writeStatus(rs, status);
+    if (manageError !== undefined) throw manageError;
+
+    // Nothing will announce that a ready pod has become available: look again then.
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const waits = owned.map((p) => msUntilAvailable(p, minReady, nowMs)).filter((ms): ms is number => ms !== undefined);
+    if (waits.length > 0) return { requeueAfterMs: Math.min(...waits) + 100 };
+  }
+
+  /** Pods of every ReplicaSet controlled by the same owner as `rs` (for the deletion ranking). */
+  private relatedPods(rs: ReplicaSetObject, own: readonly PodObject[]): PodObject[] {
+    const ownerRef = controllerRefOf(rs);
+    if (!ownerRef) return [...own];
+    const siblings = this.replicaSets.byIndex(CONTROLLER_UID_INDEX, ownerRef.uid);
+    return siblings.flatMap((s) => this.pods.byIndex(CONTROLLER_UID_INDEX, s.metadata?.uid ?? ''));
+  }
+
+  private async manageReplicas(rs: ReplicaSetObject, owned: PodObject[]): Promise<void> {
+    const key = objectKey(rs);
+    const namespace = rs.metadata?.namespace ?? '';
+    const action = planReplicas(rs.spec?.replicas ?? 1, owned, this.relatedPods(rs, owned), this.now(), this.options.burstReplicas ?? BURST_REPLICAS);
+    if (action.kind === 'create') {
+      // Expect the creations before making them: the pods' add events may arrive before the
+      // requests return.
+      this.expectations.expectCreations(key, action.count);
+      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
+      const { successes, error } = await slowStartBatch(action.count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
+        await this.podControl.create(podFromTemplate(rs.spec?.template, namespace, podNamePrefix(rs.metadata?.name ?? ''), ref), rs, replicaSetsResource);
+      });
+      // The informer will never see the pods that were not created.
+      const skipped = action.count - successes;
+      if (skipped > 0) this.expectations.creationObserved(key, skipped);
+      if (error !== undefined) throw error;
+    } else if (action.kind === 'delete') {
+      const podKeys = action.pods.map((p) => objectKey(p));
+      this.expectations.expectDeletions(key, podKeys);
+      const errors: unknown[] = [];
+      await Promise.all(
+        action.pods.map(async (pod) => {
+          try {
+            await this.podControl.delete(namespace, pod.metadata?.name ?? '', rs, replicaSetsResource);
+          } catch (err) {
+            // The informer will not observe a deletion that did not happen.
+            this.expectations.deletionObserved(key, objectKey(pod));
+            if (!isNotFound(err)) errors.push(err);
+          }
+        }),
+      );
+      if (errors.length > 0) throw errors[0];
+    }
+  }
+
+  /** Writes the status if it changed; on a conflict re-reads the ReplicaSet once and tries again. */
+  private async writeStatus(rs: ReplicaSetObject, status: ReturnType<typeof replicaSetStatus>): Promise<void> {
+    let current: ReplicaSetObject = rs;
+    for (let attempt = 0; ; attempt++) {
+      if (!replicaSetStatusDiffers(current.status, status)) return;
+      try {
+        await this.ctx.client.updateStatus<ReplicaSetObject>(replicaSetsResource, current.metadata?.namespace, { ...current, status });
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (!isConflict(err) || attempt >= 1) throw err;
+        current = await this.ctx.client.get<ReplicaSetObject>(replicaSetsResource, rs.metadata?.namespace, rs.metadata?.name ?? '');
+        if (current.metadata?.uid !== rs.metadata?.uid) return;
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+// The scheduler's picture of the cluster: nodes and the pods bound to them, fed by informers,
+// plus the pods it has *assumed* onto a node before the API confirmed the binding (kube-
+// scheduler's cache). Assuming at once lets the next pod of a burst see the first one's
+// resources, ports and owner; the informer's update later replaces the assumption, and a
+// failed binding forgets it.
+
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Labels } from '../../api/labels.js';
+import type { ClusterView } from './framework.js';
+import { NodeInfo } from './node-info.js';
+import { podInfoOf } from './pod-info.js';
+import type { PodInfo } from './pod-info.js';
+
+interface PlacedPod {
+  info: PodInfo;
+  node: string;
+  assumed: boolean;
+}
+
+export function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+export class SchedulerCache implements ClusterView {
+  private readonly nodes = new Map<string, NodeInfo>();
+  private list: NodeInfo[] | undefined;
+  private readonly placed = new Map<string, PlacedPod>();
+  private readonly antiAffinityPods = new Map<string, PodInfo>();
+  private readonly namespaces = new Map<string, Labels>();
+
+  /** Nodes with a Node object, sorted by name (a stable order for the rotating start). */
+  get nodeList(): readonly NodeInfo[] {
+    this.list ??= [...this.nodes.values()].filter((n) => n.node).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.list;
+  }
+
+  nodeInfo(name: string): NodeInfo | undefined {
+    const info = this.nodes.get(name);
+    return info?.node ? info : undefined;
+  }
+
+  namespaceLabels(namespace: string): Labels | undefined {
+    return this.namespaces.get(namespace);
+  }
+
+  podsWithRequiredAntiAffinity(): Iterable<PodInfo> {
+    return this.antiAffinityPods.values();
+  }
+
+  nodeOfPod(key: string): NodeInfo | undefined {
+    const placed = this.placed.get(key);
+    return placed ? this.nodes.get(placed.node) : undefined;
+  }
+
+  isAssumed(key: string): boolean {
+    return this.placed.get(key)?.assumed ?? false;
+  }
+
+  get podCount(): number {
+    return this.placed.size;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Nodes and namespaces
+
+  setNode(node: Node): void {
+    const name = node.metadata?.name ?? '';
+    const info = this.nodeEntry(name);
+    if (!info.node) this.list = undefined;
+    info.setNode(node);
+  }
+
+  deleteNode(name: string): void {
+    const info = this.nodes.get(name);
+    if (!info) return;
+    this.list = undefined;
+    // Pods still bound to a deleted node keep their entry until they go (a ghost node).
+    if (info.podCount === 0) this.nodes.delete(name);
+    else info.node = undefined;
+  }
+
+  setNamespace(name: string, labels: Labels | undefined): void {
+    this.namespaces.set(name, labels ?? {});
+  }
+
+  deleteNamespace(name: string): void {
+    this.namespaces.delete(name);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Pods
+
+  /** A pod the API says is bound (replaces any assumption); terminal pods free their node. */
+  setBoundPod(pod: Pod): void {
+    const nodeName = pod.spec?.nodeName;
+    const info = podInfoOf(pod);
+    if (!nodeName || isTerminal(pod)) {
+      this.deletePod(info.key);
+      return;
+    }
+    this.place(info, nodeName, false);
+  }
+
+  deletePod(key: string): void {
+    const placed = this.placed.get(key);
+    if (!placed) return;
+    this.placed.delete(key);
+    this.antiAffinityPods.delete(key);
+    const node = this.nodes.get(placed.node);
+    if (!node) return;
+    node.removePod(placed.info);
+    if (!node.node && node.podCount === 0) this.nodes.delete(placed.node);
+  }
+
+  /** Counts the pod on `nodeName` before the binding is confirmed. */
+  assume(info: PodInfo, nodeName: string): void {
+    this.place(info, nodeName, true);
+  }
+
+  /** Drops an assumption whose binding failed (a confirmed binding is left alone). */
+  forget(key: string): void {
+    if (this.placed.get(key)?.assumed) this.deletePod(key);
+  }
+
+  private place(info: PodInfo, nodeName: string, assumed: boolean): void {
+    const previous = this.placed.get(info.key);
+    if (previous) this.deletePod(info.key);
+    this.placed.set(info.key, { info, node: nodeName, assumed });
+    this.nodeEntry(nodeName).addPod(info);
+    if (info.requiredAntiAffinity.length > 0) this.antiAffinityPods.set(info.key, info);
+  }
+
+  private nodeEntry(name: string): NodeInfo {
+    let info = this.nodes.get(name);
+    if (!info) this.nodes.set(name, (info = new NodeInfo(name)));
+    return info;
+  }
+}

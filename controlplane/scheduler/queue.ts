@@ -1,0 +1,138 @@
+// The scheduling queue (kube-scheduler's activeQ, backoffQ and unschedulable pods, simplified):
+// pending pods wait in arrival order; a pod that fit nowhere is parked until the cluster changes
+// (a node joins or changes, a pod goes away) or its periodic retry comes; a pod whose binding
+// failed comes back after a back-off. Each failure doubles the pod's back-off.
+
+export interface SchedulingQueueOptions {
+  /** First back-off after a failure; doubles per failure (kube-scheduler: 1 s). */
+  initialBackoffMs?: number;
+  /** Longest back-off before a cluster change may bring a pod back (kube-scheduler: 10 s). */
+  maxBackoffMs?: number;
+  /** Longest wait of an unschedulable pod when nothing changes (kube-scheduler: 5 min). */
+  maxRetryMs?: number;
+  now?: () => number;
+}
+
+interface Parked {
+  attempts: number;
+  failedAt: number;
+  unschedulable: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class SchedulingQueue {
+  /** A Set keeps insertion order: it is the FIFO and the dedup at once. */
+  private readonly active = new Set<string>();
+  private readonly parked = new Map<string, Parked>();
+  private readonly attempts = new Map<string, number>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private closed = false;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly maxRetryMs: number;
+  private readonly now: () => number;
+
+  constructor(options: SchedulingQueueOptions = {}) {
+    this.initialBackoffMs = options.initialBackoffMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.maxRetryMs = options.maxRetryMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get activeLength(): number {
+    return this.active.size;
+  }
+
+  get parkedLength(): number {
+    return this.parked.size;
+  }
+
+  /** A new or changed pending pod: schedule it soon (a change ends its parking). */
+  add(key: string): void {
+    if (this.closed) return;
+    this.unpark(key);
+    this.activate(key);
+  }
+
+  /** The next pod to schedule; undefined once the queue is closed. */
+  pop(): Promise<string | undefined> {
+    const first = this.active.values().next();
+    if (!first.done) {
+      this.active.delete(first.value);
+      return Promise.resolve(first.value);
+    }
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * The pod could not be placed (`unschedulable`) or bound. It returns after its back-off, or
+   * for unschedulable pods when the cluster changes (but not before the back-off) or after the
+   * periodic retry.
+   */
+  failed(key: string, unschedulable: boolean): void {
+    if (this.closed) return;
+    const attempts = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, attempts);
+    this.unpark(key);
+    this.active.delete(key);
+    const delay = unschedulable ? Math.min(this.initialBackoffMs * 2 ** (attempts - 1), this.maxRetryMs) : this.backoff(attempts);
+    const parked: Parked = { attempts, failedAt: this.now(), unschedulable, timer: undefined };
+    parked.timer = setTimeout(() => this.release(key), delay);
+    this.parked.set(key, parked);
+  }
+
+  /** Something changed that may let unschedulable pods fit: bring them back (after their back-off). */
+  moveAllToActive(): void {
+    const now = this.now();
+    for (const [key, parked] of this.parked) {
+      if (!parked.unschedulable) continue;
+      const remaining = parked.failedAt + this.backoff(parked.attempts) - now;
+      clearTimeout(parked.timer);
+      if (remaining <= 0) {
+        this.release(key);
+      } else {
+        parked.unschedulable = false;
+        parked.timer = setTimeout(() => this.release(key), remaining);
+      }
+    }
+  }
+
+  /** The pod was bound or deleted: forget it. */
+  done(key: string): void {
+    this.unpark(key);
+    this.active.delete(key);
+    this.attempts.delete(key);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const parked of this.parked.values()) clearTimeout(parked.timer);
+    this.parked.clear();
+    this.active.clear();
+    for (const waiter of this.waiters.splice(0)) waiter(undefined);
+  }
+
+  private backoff(attempts: number): number {
+    return Math.min(this.initialBackoffMs * 2 ** (attempts - 1), this.maxBackoffMs);
+  }
+
+  private release(key: string): void {
+    if (!this.parked.has(key)) return;
+    this.unpark(key);
+    this.activate(key);
+  }
+
+  private unpark(key: string): void {
+    const parked = this.parked.get(key);
+    if (!parked) return;
+    clearTimeout(parked.timer);
+    this.parked.delete(key);
+  }
+
+  private activate(key: string): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(key);
+    else this.active.add(key);
+  }
+}

@@ -1,0 +1,24 @@
+// Spreading: the pods of one controller (ReplicaSet, Job, StatefulSet...) prefer the nodes where
+// that controller has the fewest pods, in the manner of kube-scheduler's SelectorSpread (and of
+// PodTopologySpread's default hostname constraint). Assumed pods count, so a burst of replicas
+// spreads too.
+
+import { MAX_NODE_SCORE } from '../framework.js';
+import type { ScorePlugin } from '../framework.js';
+
+export const ownerSpreadScore: ScorePlugin = {
+  name: 'OwnerSpread',
+  weight: 2,
+  forPod(pod) {
+    const owner = pod.ownerUid;
+    if (!owner) return undefined;
+    return {
+      score: (node) => node.ownerCounts.get(owner) ?? 0,
+      normalize(scores) {
+        let max = 0;
+        for (const s of scores) if (s > max) max = s;
+        for (let i = 0; i < scores.length; i++) scores[i] = max === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (max - scores[i]!)) / max);
+      },
+    };
+  },
+};

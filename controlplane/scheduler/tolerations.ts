@@ -1,0 +1,41 @@
+// Taints and tolerations (core/v1 Toleration.ToleratesTaint), shared by the scheduler's filter
+// and score and by the node lifecycle controller's NoExecute eviction.
+
+import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
+
+/** The taints the node lifecycle controller manages (Kubernetes' well-known keys). */
+export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
+
+/**
+ * A toleration matches a taint when the effects agree (an empty effect matches all) and either
+ * it names the taint's key (operator Exists: any value; Equal, the default: the same value) or
+ * it has no key and operator Exists (tolerates everything).
+ */
+export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  const operator = toleration.operator ?? 'Equal';
+  if (!toleration.key) return operator === 'Exists';
+  if (toleration.key !== taint.key) return false;
+  if (operator === 'Exists') return true;
+  return (toleration.value ?? '') === (taint.value ?? '');
+}
+
+export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => toleratesTaint(t, taint));
+}
+
+/** The first taint (of the given effects) that no toleration matches. */
+export function firstUntoleratedTaint(
+  taints: readonly Taint[] | undefined,
+  tolerations: readonly Toleration[] | undefined,
+  effects: readonly string[],
+): Taint | undefined {
+  return (taints ?? []).find((taint) => effects.includes(taint.effect) && !tolerates(tolerations, taint));
+}
+
+/** How kube-scheduler names a taint in its messages: `{key: value}`. */
+export function describeTaint(taint: Taint): string {
+  return `{${taint.key}: ${taint.value ?? ''}}`;
+}

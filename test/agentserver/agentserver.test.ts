@@ -1,0 +1,202 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Counter, Registry } from 'prom-client';
+import { startAgentServer } from '../../agent/server/server.js';
+import type { AgentServer } from '../../agent/server/server.js';
+import { createCertificateAuthority, issueCertificate } from '../../controlplane/apiserver/pki.js';
+import type { CertificateAuthority, IssuedCertificate } from '../../controlplane/apiserver/pki.js';
+import { eventually } from '../helpers/cluster.js';
+import { FakeLogSource, FakeUsageSource } from './fakes.js';
+
+interface Reply {
+  status: number;
+  text: string;
+}
+
+describe("the agent's HTTPS endpoint", () => {
+  let ca: CertificateAuthority;
+  let apiServerCert: IssuedCertificate;
+  let dir: string;
+  let server: AgentServer;
+  const logs = new FakeLogSource();
+  const usage = new FakeUsageSource([
+    { namespace: 'default', name: 'web', containers: [{ name: 'app', cpuNanoCores: 1_500_000, memoryWorkingSetBytes: 4096 * 300 }] },
+  ]);
+  const agentRegistry = new Registry();
+  new Counter({ name: 'skiff_agent_test_marker_total', help: 'a metric of the rest of the agent', registers: [agentRegistry] }).inc();
+
+  function get(path: string, client?: IssuedCertificate): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path, ca: ca.certPem, cert: client?.certPem, key: client?.keyPem, servername: 'node-1' },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-agentserver-'));
+    ca = await createCertificateAuthority('test-ca');
+    apiServerCert = await issueCertificate(ca, { commonName: 'skiff-apiserver', organizations: ['system:masters'], usage: 'client' });
+    const serving = await issueCertificate(ca, { commonName: 'system:node:node-1', organizations: ['system:nodes'], dnsNames: ['node-1'], ips: ['127.0.0.1'], usage: 'server' });
+    server = await startAgentServer({
+      nodeName: 'node-1',
+      bindAddress: '127.0.0.1',
+      port: 0,
+      caCertPem: ca.certPem,
+      serving,
+      logs,
+      usage,
+      metricsRegistry: agentRegistry,
+      filesystemPath: dir,
+      usageSampleIntervalMs: 200,
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('refuses callers without the API server certificate', async () => {
+    const nodeClient = await issueCertificate(ca, { commonName: 'system:node:node-2', organizations: ['system:nodes'], usage: 'client' });
+    const nodeServing = await issueCertificate(ca, { commonName: 'system:node:node-2', organizations: ['system:nodes'], ips: ['127.0.0.1'], usage: 'server' });
+    const otherCa = await createCertificateAuthority('other');
+    const foreign = await issueCertificate(otherCa, { commonName: 'skiff-apiserver', organizations: ['system:masters'], usage: 'client' });
+    for (const path of ['/containerLogs/default/web/app', '/stats/summary', '/metrics']) {
+      const anonymous = await get(path);
+      assert.equal(anonymous.status, 401, path);
+      assert.equal(JSON.parse(anonymous.text).reason, 'Unauthorized');
+      assert.equal((await get(path, foreign)).status, 401, `${path}: a certificate of another CA`);
+      assert.equal((await get(path, nodeServing)).status, 401, `${path}: a serving certificate used as a client certificate`);
+      const node = await get(path, nodeClient);
+      assert.equal(node.status, 403, `${path}: a client outside system:masters`);
+    }
+    assert.equal(logs.calls.length, 0, 'no logs were read for refused callers');
+    const health = await get('/healthz');
+    assert.deepEqual(health, { status: 200, text: 'ok' });
+  });
+
+  test('streams container logs with the options of the query', async () => {
+    const reply = await get('/containerLogs/default/web/app?tailLines=5&timestamps=true&sinceSeconds=30&previous=true&limitBytes=100', apiServerCert);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.text, 'app line 1\napp line 2\n');
+    const call = logs.calls.at(-1)!;
+    assert.deepEqual(
+      { namespace: call.namespace, pod: call.pod, container: call.container, options: call.options },
+      { namespace: 'default', pod: 'web', container: 'app', options: { tailLines: 5, timestamps: true, sinceSeconds: 30, previous: true, limitBytes: 100 } },
+    );
+    const since = await get('/containerLogs/default/web/app?sinceTime=2026-01-02T03:04:05Z', apiServerCert);
+    assert.equal(since.status, 200);
+    assert.equal(logs.calls.at(-1)!.options.sinceTime, '2026-01-02T03:04:05Z');
+  });
+
+  test("relays the log source's errors as Kubernetes Status", async () => {
+    const missing = await get('/containerLogs/default/missing/app', apiServerCert);
+    assert.equal(missing.status, 404);
+    assert.equal(JSON.parse(missing.text).message, 'pods "missing" not found');
+    const waiting = await get('/containerLogs/default/waiting/app', apiServerCert);
+    assert.equal(waiting.status, 400);
+    assert.match(JSON.parse(waiting.text).message, /is waiting to start: ContainerCreating/);
+    assert.equal((await get('/containerLogs/default/web/app?tailLines=x', apiServerCert)).status, 400);
+    assert.equal((await get('/containerLogs/default/web', apiServerCert)).status, 404);
+  });
+
+  test('a follow streams until the caller goes away, then stops the source', async () => {
+    const seen = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/containerLogs/default/web/app?follow=true', ca: ca.certPem, cert: apiServerCert.certPem, key: apiServerCert.keyPem, servername: 'node-1' },
+        (res: IncomingMessage) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+            if (text.includes('line 4\n')) {
+              req.destroy();
+              resolve(text);
+            }
+          });
+        },
+      );
+      req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
+      req.end();
+    });
+    assert.match(seen, /^app line 1\napp line 2\napp line 3\napp line 4\n/);
+    const call = logs.calls.at(-1)!;
+    assert.equal(call.options.follow, true);
+    await eventually(() => (call.signal.aborted ? true : undefined), 5_000, 'the log source to be told to stop');
+  });
+
+  test('serves a usage summary of the node and its pods', async () => {
+    const reply = await eventually(async () => {
+      const r = await get('/stats/summary', apiServerCert);
+      return r.status === 200 ? r : undefined;
+    }, 5_000, 'the first usage sample');
+    const summary = JSON.parse(reply.text);
+    assert.equal(summary.node.nodeName, 'node-1');
+    assert.ok(summary.node.windowSeconds > 0 && summary.node.windowSeconds < 2);
+    assert.ok(summary.node.cpu.usageNanoCores >= 0);
+    assert.ok(summary.node.memory.workingSetBytes > 0 && summary.node.memory.workingSetBytes <= summary.node.memory.capacityBytes);
+    assert.ok(summary.node.fs.capacityBytes > 0);
+    assert.deepEqual(summary.pods, [
+      {
+        podRef: { name: 'web', namespace: 'default' },
+        containers: [{ name: 'app', cpu: { time: summary.pods[0].containers[0].cpu.time, usageNanoCores: 1_500_000 }, memory: { time: summary.pods[0].containers[0].memory.time, workingSetBytes: 1_228_800 } }],
+      },
+    ]);
+  });
+
+  test("serves Prometheus metrics: node gauges and the rest of the agent's", async () => {
+    const reply = await get('/metrics', apiServerCert);
+    assert.equal(reply.status, 200);
+    assert.match(reply.text, /^skiff_agent_node_cpu_usage_cores \d/m);
+    assert.match(reply.text, /^skiff_agent_node_memory_bytes\{state="working_set"\} \d+/m);
+    assert.match(reply.text, /^skiff_agent_node_filesystem_bytes\{state="available"\} \d+/m);
+    assert.match(reply.text, /^skiff_agent_test_marker_total 1$/m);
+    assert.match(reply.text, /^skiff_agent_server_requests_total\{path="\/containerLogs\/",code="401"\} \d+/m);
+  });
+});
+
+describe("the agent's endpoint with anonymous metrics", () => {
+  test('serves /metrics to anyone and still guards the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-agentserver-'));
+    const ca = await createCertificateAuthority('test-ca');
+    const serving = await issueCertificate(ca, { commonName: 'n', ips: ['127.0.0.1'], usage: 'server' });
+    const server = await startAgentServer({
+      nodeName: 'n',
+      bindAddress: '127.0.0.1',
+      port: 0,
+      caCertPem: ca.certPem,
+      serving,
+      logs: new FakeLogSource(),
+      usage: new FakeUsageSource(),
+      filesystemPath: dir,
+      anonymousMetrics: true,
+    });
+    try {
+      const fetchStatus = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port: server.port, path, ca: ca.certPem }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await fetchStatus('/metrics'), 200);
+      assert.equal(await fetchStatus('/stats/summary'), 401);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,199 @@
+// The Job controller against a real API server: completions and parallelism, backoffLimit with
+// restartPolicy Never and OnFailure, activeDeadlineSeconds, the interim and terminal conditions,
+// the tracking finalizer, suspension, and finalizers released when a Job is deleted.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { KubeClient } from '../../api/client.js';
+import { resourceFor } from '../../api/resources.js';
+import type { KubeObject } from '../../api/objects.js';
+import { JobController } from '../../controlplane/controllers/job/controller.js';
+import { eventually, startTestCluster } from '../helpers/cluster.js';
+import type { TestCluster } from '../helpers/cluster.js';
+import { PodSimulator, createNode, listPods, setPodStatus, sleep, startControllers } from './workload-harness.js';
+import type { RunningControllers } from './workload-harness.js';
+
+const jobs = resourceFor('batch', 'jobs');
+const events = resourceFor('', 'events');
+
+function job(name: string, spec: Record<string, unknown>, podSpec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: {
+      ...spec,
+      template: { metadata: { labels: { task: name } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }], ...podSpec } },
+    },
+  };
+}
+
+async function jobStatus(client: KubeClient, name: string): Promise<any> {
+  return (await client.get(jobs, 'default', name))['status'] ?? {};
+}
+
+function condition(status: any, type: string): any {
+  return (status.conditions ?? []).find((c: any) => c.type === type);
+}
+
+function isActive(pod: KubeObject): boolean {
+  return !pod.metadata?.deletionTimestamp && !['Succeeded', 'Failed'].includes((pod['status'] as any)?.phase);
+}
+
+describe('Job controller', () => {
+  let c: TestCluster;
+  let run: RunningControllers;
+  let client: KubeClient;
+  let simulator: PodSimulator;
+  before(async () => {
+    c = await startTestCluster();
+    run = await startControllers(c, [new JobController({ podFailureBackoffMs: 100 })]);
+    client = run.client;
+    await createNode(client, 'node-a');
+    // Pods of jobs named fail-* fail, run-* run until stopped, the others succeed.
+    simulator = new PodSimulator(client, {
+      nodes: ['node-a'],
+      readyAfterMs: 100,
+      runForMs: 300,
+      finish: (p) => {
+        const name = p.metadata!.labels!['task'] ?? '';
+        if (name.startsWith('run-')) return undefined;
+        return name.startsWith('fail-') ? 'Failed' : 'Succeeded';
+      },
+    });
+    await simulator.start();
+  });
+  after(async () => {
+    await simulator.stop();
+    await run.stop();
+    await c.close();
+  });
+
+  test('runs completions pods, at most parallelism at a time, then completes', async () => {
+    await client.create(jobs, 'default', job('count', { completions: 3, parallelism: 2 }));
+    let maxActive = 0;
+    const status = await eventually(async () => {
+      const pods = await listPods(client, 'default', 'task=count');
+      maxActive = Math.max(maxActive, pods.filter(isActive).length);
+      const s = await jobStatus(client, 'count');
+      return condition(s, 'Complete')?.status === 'True' ? s : undefined;
+    }, 20_000, 'Complete');
+    assert.ok(maxActive <= 2, `${maxActive} active pods at once`);
+    assert.equal(status.succeeded, 3);
+    assert.equal(status.failed ?? 0, 0);
+    assert.equal(status.active ?? 0, 0);
+    assert.ok(status.startTime && status.completionTime);
+    assert.deepEqual(status.uncountedTerminatedPods, {});
+    assert.equal(status.ready, 0);
+    assert.equal(status.terminating, 0);
+    assert.equal(condition(status, 'SuccessCriteriaMet')?.reason, 'CompletionsReached');
+    assert.equal(condition(status, 'Complete').reason, 'CompletionsReached');
+    assert.equal(condition(status, 'Complete').message, 'Reached expected number of succeeded pods');
+    const pods = await listPods(client, 'default', 'task=count');
+    assert.equal(pods.length, 3, 'no extra pod was started');
+    for (const pod of pods) {
+      assert.match(pod.metadata!.name!, /^count-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+      assert.equal(pod.metadata!.labels!['batch.kubernetes.io/job-name'], 'count');
+      assert.ok(!(pod.metadata!.finalizers ?? []).includes('batch.kubernetes.io/job-tracking'), 'finalizer released');
+      assert.equal(pod.metadata!.ownerReferences![0]!.kind, 'Job');
+    }
+    const completed = await eventually(async () => {
+      const list = (await client.list(events, 'default', { fieldSelector: 'involvedObject.name=count,reason=Completed' })).items;
+      return list.length > 0 ? list : undefined;
+    }, 5_000, 'Completed event');
+    assert.equal(completed[0]!['message'], 'Job completed');
+    const get = await c.kubectl(['get', 'job', 'count']);
+    assert.match(get.stdout, /count\s+Complete\s+3\/3/);
+  });
+
+  test('a failing Job with restartPolicy Never stops at backoffLimit', async () => {
+    await client.create(jobs, 'default', job('fail-never', { backoffLimit: 2 }));
+    const status = await eventually(async () => {
+      const s = await jobStatus(client, 'fail-never');
+      return condition(s, 'Failed')?.status === 'True' ? s : undefined;
+    }, 20_000, 'Failed');
+    assert.equal(condition(status, 'Failed').reason, 'BackoffLimitExceeded');
+    assert.equal(condition(status, 'Failed').message, 'Job has reached the specified backoff limit');
+    assert.equal(condition(status, 'FailureTarget')?.reason, 'BackoffLimitExceeded');
+    assert.equal(status.failed, 3, 'backoffLimit 2: the third failure ends it');
+    assert.equal(status.completionTime, undefined);
+    await sleep(500);
+    assert.equal((await listPods(client, 'default', 'task=fail-never')).length, 3, 'no pod after the limit');
+    const warning = (await client.list(events, 'default', { fieldSelector: 'involvedObject.name=fail-never,reason=BackoffLimitExceeded' })).items;
+    assert.equal(warning[0]?.['type'], 'Warning');
+  });
+
+  test('with restartPolicy OnFailure container restarts count against backoffLimit', async () => {
+    await client.create(jobs, 'default', job('run-restarts', { backoffLimit: 2 }, { restartPolicy: 'OnFailure' }));
+    const [pod] = await eventually(async () => {
+      const pods = (await listPods(client, 'default', 'task=run-restarts')).filter((p) => (p['status'] as any)?.phase === 'Running');
+      return pods.length === 1 ? pods : undefined;
+    }, 10_000, 'a running pod');
+    await setPodStatus(client, 'default', pod!.metadata!.name!, { ready: false, restartCount: 2 });
+    const status = await eventually(async () => {
+      const s = await jobStatus(client, 'run-restarts');
+      return condition(s, 'Failed')?.status === 'True' ? s : undefined;
+    }, 10_000, 'Failed');
+    assert.equal(condition(status, 'Failed').reason, 'BackoffLimitExceeded');
+    // The still-running pod was stopped (and counted as failed).
+    assert.equal(status.active ?? 0, 0);
+    assert.equal(status.failed, 1);
+    assert.equal((await listPods(client, 'default', 'task=run-restarts')).length, 0);
+  });
+
+  test('activeDeadlineSeconds stops a Job that runs too long', async () => {
+    await client.create(jobs, 'default', job('run-forever', { parallelism: 2, completions: 4, activeDeadlineSeconds: 2 }));
+    await eventually(async () => ((await listPods(client, 'default', 'task=run-forever')).filter(isActive).length === 2 ? true : undefined), 10_000, 'two running pods');
+    const status = await eventually(async () => {
+      const s = await jobStatus(client, 'run-forever');
+      return condition(s, 'Failed')?.status === 'True' ? s : undefined;
+    }, 10_000, 'Failed');
+    assert.equal(condition(status, 'Failed').reason, 'DeadlineExceeded');
+    assert.equal(condition(status, 'Failed').message, 'Job was active longer than specified deadline');
+    assert.equal(status.failed, 2);
+    assert.equal((await listPods(client, 'default', 'task=run-forever')).length, 0, 'its pods were deleted');
+  });
+
+  test('without completions the first success ends the Job', async () => {
+    await client.create(jobs, 'default', job('queue', { parallelism: 2 }));
+    const status = await eventually(async () => {
+      const s = await jobStatus(client, 'queue');
+      return condition(s, 'Complete')?.status === 'True' ? s : undefined;
+    }, 20_000, 'Complete');
+    assert.equal(status.succeeded, 2, 'both workers finished');
+    assert.equal((await listPods(client, 'default', 'task=queue')).length, 2);
+  });
+
+  test('a suspended Job runs no pods until resumed', async () => {
+    await client.create(jobs, 'default', job('later', { suspend: true }));
+    const suspended = await eventually(async () => {
+      const s = await jobStatus(client, 'later');
+      return condition(s, 'Suspended')?.status === 'True' ? s : undefined;
+    }, 10_000, 'Suspended');
+    assert.equal(condition(suspended, 'Suspended').reason, 'JobSuspended');
+    assert.equal(suspended.startTime, undefined);
+    assert.equal((await listPods(client, 'default', 'task=later')).length, 0);
+    await client.patch(jobs, 'default', 'later', { spec: { suspend: false } });
+    const done = await eventually(async () => {
+      const s = await jobStatus(client, 'later');
+      return condition(s, 'Complete')?.status === 'True' ? s : undefined;
+    }, 20_000, 'Complete after resume');
+    assert.equal(condition(done, 'Suspended').status, 'False');
+    assert.equal(condition(done, 'Suspended').reason, 'JobResumed');
+  });
+
+  test('deleting a Job releases its pods\' tracking finalizers', async () => {
+    await client.create(jobs, 'default', job('run-orphaned', { parallelism: 1 }));
+    const [pod] = await eventually(async () => {
+      const pods = await listPods(client, 'default', 'task=run-orphaned');
+      return pods.length === 1 && (pods[0]!['status'] as any)?.phase === 'Running' ? pods : undefined;
+    }, 10_000, 'a running pod');
+    assert.ok(pod!.metadata!.finalizers!.includes('batch.kubernetes.io/job-tracking'));
+    // No garbage collector runs here: the pod stays, but must not keep the finalizer.
+    await client.delete(jobs, 'default', 'run-orphaned', { propagationPolicy: 'Orphan' });
+    await eventually(async () => {
+      const [p] = await listPods(client, 'default', 'task=run-orphaned');
+      return p && !(p.metadata!.finalizers ?? []).includes('batch.kubernetes.io/job-tracking') ? true : undefined;
+    }, 10_000, 'finalizer removed');
+  });
+});

@@ -1,0 +1,52 @@
+// A test cluster whose control plane runs the given controllers (leader-elected, fast timings),
+// an admin client for the test, and hollow nodes. Everything goes with `close()`.
+
+import { KubeClient } from '../../api/client.js';
+import type { KubeObject } from '../../api/objects.js';
+import { resourceFor } from '../../api/resources.js';
+import type { ControlPlaneConfig } from '../../controlplane/controlplane.js';
+import type { Controller } from '../../controlplane/controllers/context.js';
+import type { LeaderElectionConfig } from '../../controlplane/leaderelection/config.js';
+import { eventually, startTestCluster } from '../helpers/cluster.js';
+import type { TestCluster } from '../helpers/cluster.js';
+import { HollowNodes } from './hollow-nodes.js';
+
+export const FAST_ELECTION: LeaderElectionConfig = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 100 };
+
+export interface ControlledCluster {
+  cluster: TestCluster;
+  client: KubeClient;
+  nodes: HollowNodes;
+  close(): Promise<void>;
+}
+
+export function adminClient(cluster: TestCluster): KubeClient {
+  return new KubeClient({ server: cluster.url, token: cluster.controlPlane.adminToken, caPem: cluster.controlPlane.caCertPem });
+}
+
+export async function startControlledCluster(controllers: Controller[], config: Partial<ControlPlaneConfig> = {}): Promise<ControlledCluster> {
+  const cluster = await startTestCluster({ controllerManager: { only: controllers, election: FAST_ELECTION }, ...config });
+  await cluster.controlPlane.controllerManager!.whenLeading();
+  const client = adminClient(cluster);
+  const nodes = new HollowNodes(client);
+  return {
+    cluster,
+    client,
+    nodes,
+    async close() {
+      nodes.close();
+      await client.close();
+      await cluster.close();
+    },
+  };
+}
+
+const pods = resourceFor('', 'pods');
+
+/** Waits until the pod is bound; returns its node. */
+export function boundNode(client: KubeClient, name: string, namespace = 'default', timeoutMs = 10_000): Promise<string> {
+  return eventually(async () => {
+    const pod = await client.get<KubeObject & { spec?: { nodeName?: string } }>(pods, namespace, name);
+    return pod.spec?.nodeName || undefined;
+  }, timeoutMs, `pod ${namespace}/${name} to be bound`);
+}

@@ -1,0 +1,169 @@
+// The scheduler in a real control plane, binding pods onto hollow nodes through the API.
+
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/objects.js';
+import { resourceFor } from '../../api/resources.js';
+import { schedulerController } from '../../controlplane/scheduler/scheduler.js';
+import { eventually } from '../helpers/cluster.js';
+import { boundNode, startControlledCluster } from './controlled-cluster.js';
+import type { ControlledCluster } from './controlled-cluster.js';
+import { pod } from './fixtures.js';
+import type { PodShape } from './fixtures.js';
+
+const pods = resourceFor('', 'pods');
+const events = resourceFor('', 'events');
+type PodObject = Pod & KubeObject;
+
+describe('scheduler', () => {
+  let t: ControlledCluster;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  const start = async () => (t = await startControlledCluster([schedulerController()]));
+  const create = (name: string, shape: PodShape = {}) => {
+    const p = pod(name, shape) as PodObject;
+    p.metadata = { ...p.metadata, uid: undefined };
+    return t.client.create<PodObject>(pods, 'default', p);
+  };
+  const scheduledCondition = (name: string) =>
+    eventually(async () => {
+      const p = await t.client.get<PodObject>(pods, 'default', name);
+      const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
+      return c?.status === 'False' ? c : undefined;
+    }, 10_000, `${name} to be marked unschedulable`);
+
+  test('the pods of one owner spread evenly over the nodes', async () => {
+    await start();
+    for (const n of ['n1', 'n2', 'n3']) await t.nodes.add(n);
+    const owner = { owner: 'web-rs' };
+    await Promise.all(Array.from({ length: 6 }, (_, i) => create(`web-${i}`, { ...owner, cpu: '100m' })));
+    const placed = await Promise.all(Array.from({ length: 6 }, (_, i) => boundNode(t.client, `web-${i}`)));
+    const counts = new Map<string, number>();
+    for (const n of placed) counts.set(n, (counts.get(n) ?? 0) + 1);
+    assert.deepEqual([...counts.values()].sort(), [2, 2, 2], JSON.stringify(placed));
+    const bound = await t.client.get<PodObject>(pods, 'default', 'web-0');
+    assert.equal(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status, 'True');
+  });
+
+  test('kubectl cordon keeps new pods off a node; uncordon lets them back', async () => {
+    await start();
+    await t.nodes.add('n1');
+    await t.nodes.add('n2');
+    assert.equal((await t.cluster.kubectl(['cordon', 'n1'])).code, 0);
+    for (let i = 0; i < 4; i++) await create(`c-${i}`);
+    for (let i = 0; i < 4; i++) assert.equal(await boundNode(t.client, `c-${i}`), 'n2');
+    await create('pinned', { spec: { nodeSelector: { 'kubernetes.io/hostname': 'n1' } } });
+    const why = await scheduledCondition('pinned');
+    assert.equal(why.message, "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were unschedulable.");
+    assert.equal((await t.cluster.kubectl(['uncordon', 'n1'])).code, 0);
+    assert.equal(await boundNode(t.client, 'pinned'), 'n1');
+  });
+
+  test('taints keep pods away unless tolerated', async () => {
+    await start();
+    await t.nodes.add('gpu', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }], labels: { kind: 'gpu' } });
+    await t.nodes.add('plain');
+    await create('ordinary', { spec: { nodeSelector: { kind: 'gpu' } } });
+    const why = await scheduledCondition('ordinary');
+    assert.equal(why.reason, 'Unschedulable');
+    assert.equal(why.message, "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: gpu}.");
+    await create('tolerant', { spec: { nodeSelector: { kind: 'gpu' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] } });
+    assert.equal(await boundNode(t.client, 'tolerant'), 'gpu');
+  });
+
+  test('nodeSelector and required node affinity pick the node', async () => {
+    await start();
+    await t.nodes.add('a', { labels: { zone: 'east', disk: 'ssd' } });
+    await t.nodes.add('b', { labels: { zone: 'west' } });
+    await create('by-selector', { spec: { nodeSelector: { zone: 'west' } } });
+    await create('by-affinity', {
+      spec: {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'Exists' }, { key: 'zone', operator: 'NotIn', values: ['west'] }] }],
+            },
+          },
+        },
+      },
+    });
+    assert.equal(await boundNode(t.client, 'by-selector'), 'b');
+    assert.equal(await boundNode(t.client, 'by-affinity'), 'a');
+  });
+
+  test('host ports and pod anti-affinity allow one pod per node', async () => {
+    await start();
+    await t.nodes.add('n1');
+    await t.nodes.add('n2');
+    for (let i = 0; i < 3; i++) await create(`port-${i}`, { hostPort: 8080 });
+    const antiAffinity = {
+      podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] },
+    };
+    for (let i = 0; i < 3; i++) await create(`db-${i}`, { labels: { app: 'db' }, spec: { affinity: antiAffinity } });
+    const portNodes = new Set<string>();
+    const dbNodes = new Set<string>();
+    let pendingPort = '';
+    let pendingDb = '';
+    await eventually(async () => {
+      const list = await t.client.list<PodObject>(pods, 'default');
+      const bound = list.items.filter((p) => p.spec?.nodeName);
+      const waiting = list.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'));
+      return bound.length === 4 && waiting.length === 2 ? true : undefined;
+    }, 10_000, 'two pods of each kind bound, one of each pending');
+    for (const p of (await t.client.list<PodObject>(pods, 'default')).items) {
+      const name = p.metadata!.name!;
+      if (p.spec?.nodeName) (name.startsWith('port') ? portNodes : dbNodes).add(p.spec.nodeName);
+      else if (name.startsWith('port')) pendingPort = name;
+      else pendingDb = name;
+    }
+    assert.equal(portNodes.size, 2);
+    assert.equal(dbNodes.size, 2);
+    assert.equal((await scheduledCondition(pendingPort)).message, "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.");
+    assert.equal((await scheduledCondition(pendingDb)).message, "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules.");
+  });
+
+  test('a pod too big for any node says why (condition and event) and is placed once a node that fits joins', async () => {
+    await start();
+    await t.nodes.add('small-1', { cpu: '2' });
+    await t.nodes.add('small-2', { cpu: '2' });
+    await create('big', { cpu: '6' });
+    const why = await scheduledCondition('big');
+    assert.equal(why.reason, 'Unschedulable');
+    assert.equal(why.message, '0/2 nodes are available: 2 Insufficient cpu.');
+    const event = await eventually(async () => {
+      const list = await t.client.list(events, 'default', { fieldSelector: 'involvedObject.name=big,reason=FailedScheduling' });
+      return list.items[0];
+    }, 10_000, 'a FailedScheduling event');
+    assert.equal(event['type'], 'Warning');
+    assert.equal(event['message'], '0/2 nodes are available: 2 Insufficient cpu.');
+    assert.equal((event['source'] as { component: string }).component, 'default-scheduler');
+    const describe = await t.cluster.kubectl(['describe', 'pod', 'big']);
+    assert.match(describe.stdout, /FailedScheduling .*0\/2 nodes are available: 2 Insufficient cpu\./);
+    await t.nodes.add('large', { cpu: '8' });
+    assert.equal(await boundNode(t.client, 'big'), 'large');
+    const scheduled = await eventually(async () => {
+      const list = await t.client.list(events, 'default', { fieldSelector: 'involvedObject.name=big,reason=Scheduled' });
+      return list.items[0];
+    }, 10_000, 'a Scheduled event');
+    assert.equal(scheduled['message'], 'Successfully assigned default/big to large');
+  });
+
+  test('pods get the default not-ready/unreachable tolerations at admission, and keep their own', async () => {
+    await start();
+    const created = await create('plain');
+    assert.deepEqual(created.spec?.tolerations, [
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+    const own = await create('own', { spec: { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] } });
+    assert.deepEqual(own.spec?.tolerations, [
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 },
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+    const all = await create('all', { spec: { tolerations: [{ operator: 'Exists' }] } });
+    assert.deepEqual(all.spec?.tolerations, [{ operator: 'Exists' }]);
+  });
+});
