@@ -45,6 +45,12 @@ export function agentCommand(program: Command): void {
     .option('--agent-port <n>', "port of the agent's HTTPS endpoint, published in the node status", port, AGENT_DEFAULTS.kubeletPort)
     .option('--crash-loop-backoff-base <seconds>', 'first CrashLoopBackOff delay', seconds)
     .option('--node-status-update-frequency <seconds>', 'how often node status is computed', seconds)
+    .option(
+      '--node-lease-duration-seconds <n>',
+      "duration of the node's Lease; it is renewed every quarter of it (keep it below the server's --node-monitor-grace-period)",
+      positiveInteger,
+      AGENT_DEFAULTS.leaseDurationSeconds,
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(
       async (opts: {
@@ -63,6 +69,7 @@ export function agentCommand(program: Command): void {
         agentPort: number;
         crashLoopBackoffBase?: number;
         nodeStatusUpdateFrequency?: number;
+        nodeLeaseDurationSeconds: number;
         logLevel: string;
       }) => {
         const logger = pino({ name: 'skiff-agent', level: opts.logLevel });
@@ -84,6 +91,9 @@ export function agentCommand(program: Command): void {
             crashLoopBackOff:
               opts.crashLoopBackoffBase !== undefined ? { initialMs: opts.crashLoopBackoffBase, maxMs: AGENT_DEFAULTS.crashLoopBackOff.maxMs } : undefined,
             nodeStatusUpdateIntervalMs: opts.nodeStatusUpdateFrequency,
+            // The kubelet renews its Lease every 25% of nodeLeaseDurationSeconds (NodeLeaseRenewIntervalFraction).
+            leaseDurationSeconds: opts.nodeLeaseDurationSeconds,
+            leaseRenewIntervalMs: opts.nodeLeaseDurationSeconds * 250,
             logger,
           });
           // The HTTPS endpoint for `kubectl logs`, `kubectl top` and metrics (agent/server/).

@@ -5,11 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { serverCommand } from './server.js';
-import { agentCommand } from './agent.js';
-import { upCommand } from './up.js';
 
-export function buildCli(): Command {
+/**
+ * Each subcommand's module is loaded only when that subcommand runs (or for the top-level help):
+ * `skiff agent` then never loads the control plane's code, which keeps the agent's memory small.
+ */
+const SUBCOMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  server: async () => (await import('./server.js')).serverCommand,
+  agent: async () => (await import('./agent.js')).agentCommand,
+  up: async () => (await import('./up.js')).upCommand,
+};
+
+export async function buildCli(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command();
   program
     .name('skiff')
@@ -17,9 +24,9 @@ export function buildCli(): Command {
     .version('0.1.0')
     .showHelpAfterError();
 
-  serverCommand(program);
-  agentCommand(program);
-  upCommand(program);
+  const invoked = argv[2];
+  const wanted = invoked !== undefined && invoked in SUBCOMMANDS ? [invoked] : Object.keys(SUBCOMMANDS);
+  for (const name of wanted) (await SUBCOMMANDS[name]!())(program);
 
   program
     .command('kubeconfig')
@@ -41,7 +48,7 @@ export function buildCli(): Command {
 }
 
 buildCli()
-  .parseAsync(process.argv)
+  .then((program) => program.parseAsync(process.argv))
   .catch((err: unknown) => {
     console.error(`skiff: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

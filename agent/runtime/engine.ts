@@ -2,6 +2,7 @@
 // measured (duration, errors by operation) so that a slow or failing engine shows on the
 // agent's metrics.
 
+import './dockerode-lean.js';
 import Docker from 'dockerode';
 import type { AgentMetrics } from '../metrics.js';
 
