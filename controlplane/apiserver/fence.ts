@@ -25,21 +25,32 @@ export function fenceFromRequest(req: IncomingMessage, leases: Registry): Fence 
   const gr = { group: 'coordination.k8s.io', resource: 'leases' };
   return {
     async resolve() {
-      let current;
-      try {
-        current = await leases.get(namespace, name);
-      } catch {
-        throw conflict(gr, name, `this write is fenced by lease ${lease}, which does not exist`);
+      const current = await leaseHolder(leases, namespace, name);
+      if (!current) throw conflict(gr, name, `this write is fenced by lease ${lease}, which does not exist`);
+      if (current.holder !== identity) {
+        throw conflict(gr, name, `this write is fenced by lease ${lease}, held by "${current.holder}" and not by "${identity}"`);
       }
-      const holder = (current['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity ?? '';
-      if (holder !== identity) {
-        throw conflict(gr, name, `this write is fenced by lease ${lease}, held by "${holder}" and not by "${identity}"`);
-      }
-      return {
-        op: 'check',
-        key: objectStorageKey(leases.resource, namespace, name),
-        expectedModRevision: Number(current.metadata?.resourceVersion),
-      };
+      return { op: 'check', key: current.key, expectedModRevision: current.modRevision };
     },
   };
+}
+
+/**
+ * The holder of a Lease at its current revision. Every fenced write asks, so the answer is kept
+ * per revision: a Lease is decoded once per renewal, not once per write.
+ */
+const holders = new WeakMap<Registry, Map<string, { modRevision: number; holder: string }>>();
+
+async function leaseHolder(leases: Registry, namespace: string, name: string): Promise<{ key: string; modRevision: number; holder: string } | undefined> {
+  const key = objectStorageKey(leases.resource, namespace, name);
+  const kv = await leases.getStored(namespace, name);
+  if (!kv) return undefined;
+  let byKey = holders.get(leases);
+  if (!byKey) holders.set(leases, (byKey = new Map()));
+  const cached = byKey.get(key);
+  if (cached?.modRevision === kv.modRevision) return { key, ...cached };
+  const spec = (JSON.parse(kv.value) as { spec?: { holderIdentity?: string } }).spec;
+  const entry = { modRevision: kv.modRevision, holder: spec?.holderIdentity ?? '' };
+  byKey.set(key, entry);
+  return { key, ...entry };
 }

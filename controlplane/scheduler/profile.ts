@@ -10,6 +10,7 @@ import { nodeReady } from './filters/node-ready.js';
 import { nodeUnschedulable } from './filters/node-unschedulable.js';
 import { resourcesFit } from './filters/resources-fit.js';
 import { taintToleration } from './filters/taint-toleration.js';
+import { podTopologySpread, podTopologySpreadScore } from './filters/topology-spread.js';
 import { leastAllocatedScore } from './scores/least-allocated.js';
 import { nodeAffinityPreferenceScore } from './scores/node-affinity-preference.js';
 import { ownerSpreadScore } from './scores/owner-spread.js';
@@ -21,6 +22,6 @@ export interface Profile {
 }
 
 export const DEFAULT_PROFILE: Profile = {
-  filters: [nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodePorts, resourcesFit, interPodAffinity],
-  scores: [leastAllocatedScore, ownerSpreadScore, taintPreferenceScore, nodeAffinityPreferenceScore],
+  filters: [nodeUnschedulable, nodeReady, taintToleration, nodeAffinity, nodePorts, resourcesFit, podTopologySpread, interPodAffinity],
+  scores: [leastAllocatedScore, ownerSpreadScore, taintPreferenceScore, nodeAffinityPreferenceScore, podTopologySpreadScore],
 };

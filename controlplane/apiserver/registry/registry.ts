@@ -193,6 +193,11 @@ export class Registry {
   // -------------------------------------------------------------------------------------------
   // Reads
 
+  /** The stored form of an object and its revision, undecoded (for cheap checks like fencing). */
+  getStored(namespace: string | undefined, name: string): Promise<KeyValue | undefined> {
+    return this.store.get(this.key(namespace, name));
+  }
+
   async get(namespace: string | undefined, name: string): Promise<KubeObject> {
     const kv = await this.store.get(this.key(namespace, name));
     if (!kv) throw notFound(this.groupResource, name);
@@ -428,11 +433,9 @@ export class Registry {
           : { op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision };
         ops = [op, ...release, ...allocations, ...(await fenceOps(options))];
         const [written] = await this.store.txn(ops);
-        if (finalize) {
-          const gone = this.decode({ ...kv, value: this.encode(next), modRevision: written!.modRevision });
-          return gone;
-        }
-        return this.decode(written!);
+        // What was stored is `next`: answer with it rather than decoding the stored text again.
+        next.metadata = { ...next.metadata, resourceVersion: String(written!.modRevision) };
+        return next;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
         const cause = err instanceof TxnFailedError ? err.cause : err;
