@@ -52,7 +52,13 @@ describe('agent: adoption after kill -9', () => {
       },
     });
     const steady = await h.waitForPod('steady', (p) => (condition(p, 'Ready') === 'True' ? p : undefined), 40_000, 'Ready');
-    const once = await h.waitForPod('restarted-once', (p) => (condition(p, 'Ready') === 'True' ? p : undefined), 40_000, 'Ready');
+    // Its first run (`exit 1`) can be seen running, and Ready, for an instant: wait for the restart.
+    const once = await h.waitForPod(
+      'restarted-once',
+      (p) => (condition(p, 'Ready') === 'True' && containerStatus(p, 'main')?.restartCount === 1 ? p : undefined),
+      40_000,
+      'Ready after one restart',
+    );
     assert.equal(containerStatus(once, 'main').restartCount, 1);
     const before = new Map<string, any>();
     for (const pod of [steady, once]) for (const s of pod.status.containerStatuses) before.set(`${pod.metadata.name}/${s.name}`, s);
