@@ -21,6 +21,8 @@ export interface ClientConfig {
   requestTimeoutMs?: number;
   /** Sent with every request (e.g. the leader fence of a controller-manager). */
   headers?: Record<string, string>;
+  /** Reach the server over this unix socket (plain HTTP; `server` is then e.g. http://localhost). */
+  socketPath?: string;
 }
 
 export interface ListOptions {
@@ -95,7 +97,7 @@ export class KubeClient {
     this.dispatcher =
       shared ??
       new Agent({
-        connect: { ca: config.caPem, rejectUnauthorized: !config.insecureSkipTLSVerify },
+        connect: config.socketPath ? { socketPath: config.socketPath } : { ca: config.caPem, rejectUnauthorized: !config.insecureSkipTLSVerify },
         keepAliveTimeout: 30_000,
       });
     this.headers = { 'user-agent': config.userAgent ?? 'skiff/0.1.0', ...config.headers };

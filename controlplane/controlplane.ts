@@ -87,6 +87,10 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     clientCertificate: await issueCertificate(pki.ca, { commonName: 'skiff-apiserver', organizations: ['system:masters'], usage: 'client' }),
   });
   const store = config.store ?? SqliteStore.open(join(config.dataDir, 'db', 'state.db'));
+  // The controller-manager's way to the API: a unix socket in the data directory (no TLS on a
+  // loopback hop), unless the path is too long for one (sun_path holds about 100 bytes).
+  const socketPath = join(config.dataDir, 'apiserver.sock');
+  const loopbackSocketPath = Buffer.byteLength(socketPath) < 100 ? socketPath : undefined;
   let apiServer: ApiServer;
   try {
     apiServer = await ApiServer.start({
@@ -102,6 +106,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
       compactionIntervalMs: config.compactionIntervalMs,
       logger: logger.child({ component: 'apiserver' }),
       podLogs: config.podLogs,
+      loopbackSocketPath,
       extension: nodeAccess({ ca: pki.ca, agents }),
       defaultTolerationSeconds: config.defaultTolerationSeconds,
     });
@@ -115,15 +120,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const kubeconfigPath = join(config.dataDir, 'admin.kubeconfig');
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, token: auth.adminToken });
   logger.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
-  // Controllers reach this server over loopback (or the address it is bound to).
+  // Controllers reach this server through its unix socket, else over loopback HTTPS.
   const loopback = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
-  const controllerManager = config.controllerManager
-    ? startServerControllerManager(
-        { url: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${apiServer.port}`, caCertPem: pki.caCertPem, token: auth.adminToken },
-        config.controllerManager,
-        logger,
-      )
-    : undefined;
+  const endpoint = loopbackSocketPath
+    ? { url: 'http://localhost', socketPath: loopbackSocketPath, caCertPem: pki.caCertPem, token: auth.adminToken }
+    : { url: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${apiServer.port}`, caCertPem: pki.caCertPem, token: auth.adminToken };
+  const controllerManager = config.controllerManager ? startServerControllerManager(endpoint, config.controllerManager, logger) : undefined;
   return {
     apiServer,
     store,

@@ -113,7 +113,7 @@ export class NodeStatusReporter {
       if (this.reported.get(c.type) === c.status) continue;
       this.reported.set(c.type, c.status);
       const reason = TRANSITION_REASONS[c.type]?.[c.status];
-      if (reason) this.options.event?.(c.type === 'Ready' && c.status !== 'True' ? 'Warning' : 'Normal', reason, `Node ${config.nodeName} status is now: ${reason}`);
+      if (reason) this.options.event?.('Normal', reason, `Node ${config.nodeName} status is now: ${reason}`);
     }
   }
 }

@@ -134,18 +134,21 @@ export function bearerToken(authorizationHeader: string | undefined): string | u
 
 export class TokenAuthenticator {
   private readonly node: NodeToken & { caHash: string };
+  /** The admin token's digest, computed once: every request compares against it. */
+  private readonly adminDigest: Buffer;
 
   constructor(private readonly tokens: { adminToken: string; nodeToken: string }) {
     const node = parseNodeToken(tokens.nodeToken);
     if (!node.caHash) throw new Error('the server node token must carry the CA hash');
     this.node = { ...node, caHash: node.caHash };
+    this.adminDigest = digest(tokens.adminToken);
   }
 
   /** The user an Authorization header proves, or undefined when it is missing, malformed or wrong. */
   authenticate(authorizationHeader: string | undefined): User | undefined {
     const token = bearerToken(authorizationHeader);
     if (token === undefined) return undefined;
-    if (constantTimeEquals(token, this.tokens.adminToken)) return ADMIN_USER;
+    if (timingSafeEqual(digest(token), this.adminDigest)) return ADMIN_USER;
     if (this.isNodeCredential(token)) return NODE_BOOTSTRAP_USER;
     return undefined;
   }

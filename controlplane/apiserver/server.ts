@@ -2,6 +2,7 @@
 // libraries. One HTTPS listener serves discovery, OpenAPI, health, metrics and every resource.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmod, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -72,6 +73,12 @@ export interface ApiServerOptions {
   /** Serve HTTPS with this certificate; plain HTTP when absent (tests only). */
   tls?: { certPem: string; keyPem: string };
   authenticate: Authenticator;
+  /**
+   * Also serve the API, as plain HTTP, on this unix socket: the in-process controller-manager's
+   * way in, without TLS on either side of a loopback connection. Authentication still applies;
+   * the socket is created mode 0600 in the (0700) data directory.
+   */
+  loopbackSocketPath?: string;
   /** The address clients inside the cluster use for the API (the `kubernetes` Endpoints). */
   advertiseAddress?: string;
   serviceCidr?: string;
@@ -119,6 +126,7 @@ export class ApiServer {
   private readonly registries = new Map<string, Registry>();
   private readonly discovery: Discovery;
   private readonly http: HttpServer;
+  private readonly loopback: HttpServer | undefined;
   private readonly handlerOptions: ResourceHandlerOptions;
   private readonly extension: ApiServerExtension;
   /** The user of the request being handled, for admission hooks that run inside the registry. */
@@ -160,6 +168,11 @@ export class ApiServer {
     // Watches are long-lived; kube-apiserver has no socket timeout either.
     this.http.requestTimeout = 0;
     this.http.keepAliveTimeout = 65_000;
+    if (options.loopbackSocketPath) {
+      this.loopback = createHttpServer(handler);
+      this.loopback.requestTimeout = 0;
+      this.loopback.keepAliveTimeout = 65_000;
+    }
   }
 
   /** Starts caches, creates the cluster's built-in objects, then listens. */
@@ -173,6 +186,15 @@ export class ApiServer {
         resolve();
       });
     });
+    if (server.loopback && options.loopbackSocketPath) {
+      const path = options.loopbackSocketPath;
+      await rm(path, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        server.loopback!.once('error', reject);
+        server.loopback!.listen(path, () => resolve());
+      });
+      await chmod(path, 0o600);
+    }
     await bootstrap({
       registry: (group, plural) => server.registryFor(findResource(group, 'v1', plural)!),
       serviceIp: firstServiceIp(server.allocator.range),
@@ -225,12 +247,19 @@ export class ApiServer {
     if (this.compactor) clearInterval(this.compactor);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
+    if (this.loopback) {
+      const loopback = this.loopback;
+      const loopbackClosed = new Promise<void>((resolve) => loopback.close(() => resolve()));
+      loopback.closeAllConnections();
+      await loopbackClosed;
+    }
     await Promise.all([...this.caches.values()].map((c) => c.stop()));
     await closed;
   }
 
   private hooks(): RegistryHooks {
     const namespaces = () => this.registry('', 'namespaces');
+    const namespaceTerminating = new Map<string, { modRevision: number; value: boolean }>();
     return {
       applyDefaults: (resource, obj) => {
         applyDefaults(resource, obj);
@@ -245,17 +274,16 @@ export class ApiServer {
       validateUpdate,
       validateStatusUpdate,
       checkNamespaceForCreate: async (namespace) => {
-        let ns: KubeObject;
-        try {
-          ns = await namespaces().get(undefined, namespace);
-        } catch (err) {
-          if (err instanceof StatusError && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, namespace);
-          throw err;
+        const kv = await namespaces().getStored(undefined, namespace);
+        if (!kv) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+        // Every create asks: decode a namespace once per revision of it.
+        let terminating = namespaceTerminating.get(namespace);
+        if (terminating?.modRevision !== kv.modRevision) {
+          const ns = JSON.parse(kv.value) as KubeObject & { status?: { phase?: string } };
+          terminating = { modRevision: kv.modRevision, value: !!ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating' };
+          namespaceTerminating.set(namespace, terminating);
         }
-        const phase = (ns['status'] as { phase?: string } | undefined)?.phase;
-        if (ns.metadata?.deletionTimestamp || phase === 'Terminating') {
-          throw Registry.namespaceTerminating(this.registry('', 'namespaces').resource, namespace);
-        }
+        if (terminating.value) throw Registry.namespaceTerminating(namespaces().resource, namespace);
       },
       allocate: async (resource, obj, old) =>
         resource.group === '' && resource.plural === 'services' ? this.allocator.allocate(obj as Service, old as Service | undefined) : [],

@@ -12,25 +12,34 @@ export interface CacheEvent {
   key: string;
   rv: number;
   /** The object after the write (for DELETED: its last state, with the delete's revision). */
-  object: KubeObject;
-  prevObject?: KubeObject;
+  readonly object: KubeObject;
+  readonly prevObject?: KubeObject;
   /** Serialisations shared by every watcher that sends the same bytes (see `memoize`). */
   memo?: Map<string, string>;
 }
 
+/**
+ * A cache event whose objects are decoded on first use: resources nobody watches (events, in
+ * most clusters) then cost no JSON parsing at all, and watched ones are parsed once for every
+ * watcher.
+ */
 export function cacheEventFrom(ev: StoreEvent): CacheEvent {
-  if (ev.type === 'delete') {
-    const object = decodeObject({ ...ev.prev, modRevision: ev.kv.modRevision });
-    return { type: 'DELETED', key: ev.kv.key, rv: ev.kv.modRevision, object, prevObject: decodeObject(ev.prev) };
-  }
-  const event: CacheEvent = {
-    type: ev.prev ? 'MODIFIED' : 'ADDED',
+  let object: KubeObject | undefined;
+  let prevObject: KubeObject | undefined;
+  const prevKv = ev.prev;
+  const objectKv = ev.type === 'delete' ? { ...ev.prev, modRevision: ev.kv.modRevision } : ev.kv;
+  return {
+    type: ev.type === 'delete' ? 'DELETED' : ev.prev ? 'MODIFIED' : 'ADDED',
     key: ev.kv.key,
     rv: ev.kv.modRevision,
-    object: decodeObject(ev.kv),
+    get object() {
+      return (object ??= decodeObject(objectKv));
+    },
+    get prevObject() {
+      if (!prevKv) return undefined;
+      return (prevObject ??= decodeObject(prevKv));
+    },
   };
-  if (ev.prev) event.prevObject = decodeObject(ev.prev);
-  return event;
 }
 
 /** Computes a serialisation of an event once, whichever watcher asks first. */

@@ -28,6 +28,8 @@ export interface ApiEndpoint {
   url: string;
   caCertPem: string;
   token: string;
+  /** The API server's loopback unix socket, when it has one (then `url` is http://localhost). */
+  socketPath?: string;
 }
 
 /** What the worker thread gets (structured-cloneable). */
@@ -44,7 +46,7 @@ export type WorkerMessage = { type: 'leading'; leading: boolean } | { type: 'sto
 export type ServerControllerManager = ControllerManagerHandle & { close(): Promise<void> };
 
 export function clientsFor(api: ApiEndpoint): { client: KubeClient; electionClient: KubeClient } {
-  const config = { server: api.url, caPem: api.caCertPem, token: api.token, userAgent: 'skiff-controller-manager' };
+  const config = { server: api.url, caPem: api.caCertPem, token: api.token, socketPath: api.socketPath, userAgent: 'skiff-controller-manager' };
   return { client: new KubeClient(config), electionClient: new KubeClient(config) };
 }
 

@@ -23,7 +23,9 @@ export interface SkiffProcess {
 
 export function runSkiff(args: readonly string[]): SkiffProcess {
   const loader = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
-  const child = spawn(process.execPath, [...loader, cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SKIFF_PROFILE_DIR=dir writes a CPU profile of each child (for benchmarks).
+  const profile = process.env['SKIFF_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['SKIFF_PROFILE_DIR']}`] : [];
+  const child = spawn(process.execPath, [...profile, ...loader, cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
