@@ -68,6 +68,7 @@ async function pidsOf(name: string): Promise<number[]> {
   return out;
 }
 
+let benchmarkDone = false;
 const root = new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url).pathname;
 const docker = await acquireTestDocker();
 const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-agent-'));
@@ -86,6 +87,8 @@ const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(root,
 const agent = spawn(
   process.execPath,
   [
+    // As systemd/skiff-agent.service runs it.
+    '--max-semi-space-size=1',
     ...entry,
     'agent',
     `--kubeconfig=${controlPlane.kubeconfigPath}`,
@@ -93,12 +96,19 @@ const agent = spawn(
     '--node-ip=127.0.0.1',
     `--data-dir=${join(dir, 'agent')}`,
     `--pod-infra-image=${docker.pauseImage}`,
-    '--kubelet-port=0',
+    '--agent-port=0',
     '--log-level=warn',
   ],
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
 const agentPid = agent.pid!;
+// An agent that cannot start (bad flag, no Docker) would otherwise leave the benchmark waiting.
+agent.once('exit', (code, signal) => {
+  if (!benchmarkDone) {
+    console.error(`the agent exited early (code ${code}, signal ${signal})`);
+    process.exit(1);
+  }
+});
 
 function podManifest(name: string) {
   return {
@@ -227,6 +237,7 @@ try {
   console.log(`  agent CPU      ${((cpu / CLK_TCK / elapsedS) * 100).toFixed(2)} % of one core`);
   console.log(`  dockerd CPU    ${((dockerCpu / CLK_TCK / elapsedS) * 100).toFixed(2)} % of one core (the runtime itself, for scale)`);
 } finally {
+  benchmarkDone = true;
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
   await removeLabelled(docker.docker, `skiff.node=${nodeName}`);
