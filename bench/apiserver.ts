@@ -9,6 +9,7 @@
 // and Table); watch fan-out to 500 watchers p99 <= 50 ms.
 
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,7 @@ async function watchFanout(
   write: (i: number) => Promise<void>,
 ): Promise<{ fanoutP50: number; fanoutP99: number }> {
   const abort = new AbortController();
+  setMaxListeners(600, abort.signal); // one listener per watcher, on purpose
   const waiting: ((at: number) => void)[][] = [];
   const streams = await Promise.all(
     Array.from({ length: 500 }, async (_, w) => {
@@ -181,14 +183,18 @@ async function benchEtcd(): Promise<Results> {
     '--initial-advertise-peer-urls', `http://127.0.0.1:${port + 1000}`,
     '--initial-cluster', `default=http://127.0.0.1:${port + 1000}`,
   ], { stdio: 'ignore' });
+  const spawnFailed = new Promise<never>((_, reject) =>
+    etcd.once('error', (err) => reject(new Error(`cannot start the anchor, etcd (apt-get install etcd-server): ${err.message}`))),
+  );
+  spawnFailed.catch(() => undefined);
   const client = new Etcd3({ hosts: `http://127.0.0.1:${port}`, grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } });
   try {
     for (let i = 0; ; i++) {
       try {
-        await client.get('probe');
+        await Promise.race([client.get('probe'), spawnFailed]);
         break;
       } catch (err) {
-        if (i > 100) throw err;
+        if (i > 100 || etcd.exitCode !== null || (err instanceof Error && err.message.startsWith('cannot start'))) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }

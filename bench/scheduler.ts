@@ -12,10 +12,16 @@
 // - anchor: the same number of pods with another schedulerName, created and then bound by the
 //   benchmark itself through pods/binding at the same concurrency: the API server's own ceiling
 //   for "create + bind" on this machine, which no scheduler can beat.
+// - deployment: `kubectl apply` of a Deployment of DEPLOYMENT_REPLICAS (100) replicas, timed
+//   from the moment kubectl starts to the last pod seen bound on a watch: the deployment
+//   controller, the ReplicaSet controller (which creates pods in slow-start batches of 1, 2, 4,
+//   … as Kubernetes' does) and the scheduler in series. Its anchor: the same number of pods
+//   created and bound by the benchmark itself, 16 at a time, with nothing in between.
 // Target (issue 4): >= 1,000 pods/s. kube-scheduler's CI threshold for 5,000 nodes and 10,000
 // pods is 680 pods/s (on its own, larger machines).
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,8 +36,10 @@ const NODES = Number(process.env['NODES'] ?? 1000);
 const PODS = Number(process.env['PODS'] ?? 10_000);
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 64);
 const OWNERS = 100;
-/** RUNS=scheduler or RUNS=anchor runs one of the two (e.g. to profile one alone). */
-const RUNS = (process.env['RUNS'] ?? 'scheduler,anchor').split(',');
+const DEPLOYMENT_REPLICAS = Number(process.env['DEPLOYMENT_REPLICAS'] ?? 100);
+/** RUNS=scheduler (or anchor, or deployment) runs one of them alone (e.g. to profile it). */
+const RUNS = (process.env['RUNS'] ?? 'scheduler,anchor,deployment').split(',');
+const KUBECTL = process.env['SKIFF_KUBECTL'] ?? 'kubectl';
 const LEASE_RENEW_MS = 10_000;
 
 const nodes = resourceFor('', 'nodes');
@@ -210,6 +218,88 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
   };
 }
 
+function kubectl(kubeconfig: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+
+async function waitForBound(boundAt: Map<string, number>, count: number, what: string): Promise<number> {
+  const deadline = performance.now() + 120_000;
+  while (boundAt.size < count) {
+    if (performance.now() > deadline) throw new Error(`${what}: only ${boundAt.size}/${count} pods bound after 2 minutes`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Math.max(...boundAt.values());
+}
+
+interface DeploymentRun {
+  /** kubectl start → last pod bound, seconds. */
+  applyToBound: number;
+  /** kubectl's own run time (discovery, openapi, the POST), seconds. */
+  kubectl: number;
+  /** The benchmark creating and binding the same number of pods itself, seconds. */
+  anchor: number;
+}
+
+/** `kubectl apply` of a Deployment to every replica bound, beside create + bind done by hand. */
+async function measureDeployment(client: KubeClient, kubeconfig: string, dir: string): Promise<DeploymentRun> {
+  const namespace = 'bench-deployment';
+  await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const manifest = join(dir, 'deployment.json');
+  await writeFile(
+    manifest,
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace },
+      spec: {
+        replicas: DEPLOYMENT_REPLICAS,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'app', image: 'registry.local/app:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+        },
+      },
+    }),
+  );
+  // kubectl fetches discovery and the OpenAPI document once per cache directory; warm it as a
+  // user's second apply would find it.
+  await kubectl(kubeconfig, ['get', 'namespace', namespace]);
+  const stop = new AbortController();
+  const boundAt = new Map<string, number>();
+  const informer = await watchBindings(client, namespace, boundAt, stop.signal);
+  const started = performance.now();
+  await kubectl(kubeconfig, ['apply', '-f', manifest]);
+  const kubectlDone = performance.now();
+  const last = await waitForBound(boundAt, DEPLOYMENT_REPLICAS, 'deployment');
+
+  const anchorNamespace = 'bench-deployment-anchor';
+  await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: anchorNamespace } });
+  const anchorBound = new Map<string, number>();
+  const anchorInformer = await watchBindings(client, anchorNamespace, anchorBound, stop.signal);
+  const owner = { name: 'owner', uid: (await client.create<KubeObject>(configmaps, anchorNamespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } })).metadata!.uid! };
+  const anchorStarted = performance.now();
+  await pool(
+    Array.from({ length: DEPLOYMENT_REPLICAS }, (_, i) => `p-${i}`),
+    16,
+    async (name) => {
+      await client.create(pods, anchorNamespace, podManifest(name, owner, 'bench-direct'));
+      await client.request('POST', resourcePath(pods, anchorNamespace, name, 'binding'), {
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: anchorNamespace }, target: { apiVersion: 'v1', kind: 'Node', name: 'hollow-0000' } },
+      });
+    },
+  );
+  const anchorLast = await waitForBound(anchorBound, DEPLOYMENT_REPLICAS, 'anchor');
+  stop.abort();
+  await Promise.all([informer.stopped(), anchorInformer.stopped()]);
+  return { applyToBound: (last - started) / 1000, kubectl: (kubectlDone - started) / 1000, anchor: (anchorLast - anchorStarted) / 1000 };
+}
+
 async function spread(client: KubeClient, namespace: string): Promise<{ min: number; max: number; nodesUsed: number }> {
   const list = await client.listAll<PodLike>(pods, namespace);
   const perNode = new Map<string, number>();
@@ -225,6 +315,7 @@ async function main(): Promise<void> {
   const external = process.env['SKIFF_KUBECONFIG'];
   // 10.42.0.0/16 (the default) holds 256 node subnets; 1,000 nodes need a larger cluster CIDR.
   const server = external ? undefined : await runSkiffServer(dir, ['--log-level', 'warn', '--cluster-cidr', '10.0.0.0/8']);
+  const kubeconfig = external ?? join(dir, 'admin.kubeconfig');
   const connection = external ? await readKubeconfig(external) : { server: server!.url, token: server!.token, caPem: server!.caPem };
   const client = new KubeClient({ server: connection.server, token: connection.token, caPem: connection.caPem, requestTimeoutMs: 120_000 });
   let stopRenewing = () => {};
@@ -241,6 +332,7 @@ async function main(): Promise<void> {
     const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false) : undefined;
     const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
     const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true) : undefined;
+    const deployment = RUNS.includes('deployment') ? await measureDeployment(client, kubeconfig, dir) : undefined;
     const rss = process.memoryUsage().rss;
     console.log(`\n${PODS} pods onto ${NODES} nodes, ${CONCURRENCY} concurrent creators\n`);
     console.log('run                         pods/s   creates/s   create→bound p50   p99      total');
@@ -254,6 +346,10 @@ async function main(): Promise<void> {
     if (scheduled && placement) {
       console.log(`spread: ${placement.nodesUsed} nodes used, ${placement.min}..${placement.max} pods per node (ideal ${Math.floor(PODS / NODES)}..${Math.ceil(PODS / NODES)})`);
       console.log(`target >= 1000 pods/s: ${scheduled.podsPerSecond >= 1000 ? 'met' : 'NOT met'} (kube-scheduler CI threshold, 5,000 nodes: 680 pods/s)`);
+    }
+    if (deployment) {
+      console.log(`\nkubectl apply of a ${DEPLOYMENT_REPLICAS}-replica Deployment → all pods bound: ${deployment.applyToBound.toFixed(2)} s (kubectl itself ${deployment.kubectl.toFixed(2)} s)`);
+      console.log(`anchor: the benchmark creates and binds ${DEPLOYMENT_REPLICAS} pods itself, 16 at a time: ${deployment.anchor.toFixed(2)} s (ratio ${(deployment.applyToBound / deployment.anchor).toFixed(1)})`);
     }
     console.log(`benchmark process RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
     if (server) console.log(`leadership lost during the run: ${server.output().split('lost leadership').length - 1} time(s)`);

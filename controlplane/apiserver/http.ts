@@ -141,8 +141,13 @@ export function sendText(res: ServerResponse, code: number, contentType: string,
   res.end(body);
 }
 
+/** A body that is JSON text already (sent as it is). */
+export class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  sendText(res, code, contentType, JSON.stringify(body));
+  sendText(res, code, contentType, body instanceof EncodedJson ? body.text : JSON.stringify(body));
 }
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: ResponseFormat): void {

@@ -9,6 +9,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { assessJob, isComplete, wantedActive } from '../../controlplane/controllers/job/assessment.js';
 import { pastBackoffLimitOnFailure, replacementDelay } from '../../controlplane/controllers/job/pod-failures.js';
 import { countReleased, newlyFinished, trackFinishedPods } from '../../controlplane/controllers/job/tracking.js';
+import { assignIndex, formatIndexes, parseIndexes, pendingIndexes, succeededIndexes, surplusIndexedPods } from '../../controlplane/controllers/job/indexed.js';
 
 const now = Date.parse('2024-06-01T12:00:00Z');
 const iso = (msAgo: number) => new Date(now - msAgo).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -116,5 +117,61 @@ describe('deciding a Job', () => {
     assert.equal(replacementDelay(j, [pod('f1', 'Failed', { finishedAgoMs: 30_000 }), pod('f2', 'Failed', { finishedAgoMs: 5000 })], now), 15_000);
     assert.equal(replacementDelay(j, [pod('f1', 'Failed', { finishedAgoMs: 9000 }), pod('s1', 'Succeeded', { finishedAgoMs: 8000 })], now), 0, 'a success resets the count');
     assert.equal(replacementDelay(j, Array.from({ length: 12 }, (_, i) => pod(`f${i}`, 'Failed', { finishedAgoMs: 0 })), now), 360_000, 'capped at 6 min');
+  });
+});
+
+describe('Indexed jobs', () => {
+  const indexed = (status: Record<string, unknown> = {}) => job({ completionMode: 'Indexed', completions: 5, parallelism: 3 }, status);
+  function at(index: number | string, uid: string, phase: string, extra: { nodeName?: string } = {}): Pod {
+    const p = pod(uid, phase);
+    return { ...p, metadata: { ...p.metadata, annotations: { 'batch.kubernetes.io/job-completion-index': String(index) } }, spec: { ...p.spec!, ...extra } } as Pod;
+  }
+
+  test('completed indexes are ordered intervals, parsed back within range', () => {
+    assert.equal(formatIndexes([5, 0, 2, 1, 7, 6]), '0-2,5-7');
+    assert.equal(formatIndexes([]), '');
+    assert.deepEqual([...parseIndexes('0-2,5,9-12', 11)].sort((a, b) => a - b), [0, 1, 2, 5, 9, 10]);
+    assert.deepEqual([...parseIndexes('x,3', 5)], [3], 'a part that does not parse is skipped');
+  });
+
+  test('an index counts once, however many of its pods succeed; UIDs are not recorded', () => {
+    const j = indexed({ completedIndexes: '0' });
+    const pods = [at(1, 'a', 'Succeeded'), at(1, 'b', 'Succeeded'), at(9, 'c', 'Succeeded'), at(2, 'd', 'Failed'), at(3, 'e', 'Running')];
+    assert.deepEqual([...succeededIndexes(j, pods)].sort(), [0, 1], 'index 9 is out of range');
+    const a = assessJob(j, pods, new Set(), now - 1000, now);
+    assert.equal(a.succeeded, 2);
+    assert.equal(a.failed, 1);
+    const step = trackFinishedPods(j, pods, new Set(), undefined);
+    assert.deepEqual(step.uncounted, { succeeded: [], failed: ['d'] });
+    assert.deepEqual(step.release.map((p) => p.metadata!.uid).sort(), ['a', 'b', 'c', 'd']);
+  });
+
+  test('pending indexes are the lowest with neither a success nor an active pod', () => {
+    const j = indexed();
+    const pods = [at(0, 'a', 'Running'), at(2, 'b', 'Failed'), at(3, 'c', 'Pending')];
+    assert.deepEqual(pendingIndexes(j, pods, new Set([1]), 3), [2, 4]);
+    assert.deepEqual(pendingIndexes(j, pods, new Set(), 1), [1]);
+  });
+
+  test('duplicates, bad and finished indexes are surplus; the pod furthest along is kept', () => {
+    const j = indexed();
+    const kept = at(0, 'running', 'Running', { nodeName: 'n' });
+    const pods = [at(0, 'pending', 'Pending'), kept, at(7, 'range', 'Running'), at('x', 'bad', 'Running'), at(1, 'done', 'Running'), at(2, 'alone', 'Pending')];
+    const surplus = surplusIndexedPods(j, pods, new Set([1]));
+    assert.deepEqual(surplus.map((p) => p.metadata!.uid).sort(), ['bad', 'done', 'pending', 'range']);
+  });
+
+  test('a pod gets its index as annotation, label, hostname, name prefix and environment', () => {
+    const base = { metadata: { generateName: 'work-', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', env: [{ name: 'X', value: '1' }] }], initContainers: [{ name: 'i', env: [{ name: 'JOB_COMPLETION_INDEX', value: 'mine' }] }] } };
+    const p = assignIndex(base as never, 'work', 3);
+    assert.equal(p.metadata!.generateName, 'work-3-');
+    assert.deepEqual(p.metadata!.labels, { a: 'b', 'batch.kubernetes.io/job-completion-index': '3' });
+    assert.equal(p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'], '3');
+    assert.equal(p.spec!.hostname, 'work-3');
+    assert.deepEqual(p.spec!.containers[0]!.env!.map((e) => e.name), ['X', 'JOB_COMPLETION_INDEX']);
+    assert.equal(p.spec!.containers[0]!.env![1]!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['batch.kubernetes.io/job-completion-index']");
+    assert.deepEqual(p.spec!.initContainers![0]!.env, [{ name: 'JOB_COMPLETION_INDEX', value: 'mine' }], 'a variable of that name is left alone');
+    const long = 'j'.repeat(63);
+    assert.equal(assignIndex(base as never, long, 12).metadata!.generateName, `${'j'.repeat(54)}-12-`, 'the prefix stays within 58 characters');
   });
 });

@@ -45,6 +45,7 @@ describe('Job controller', () => {
   let run: RunningControllers;
   let client: KubeClient;
   let simulator: PodSimulator;
+  const failedOnce = new Set<string>();
   before(async () => {
     c = await startTestCluster();
     run = await startControllers(c, [new JobController({ podFailureBackoffMs: 100 })]);
@@ -58,6 +59,12 @@ describe('Job controller', () => {
       finish: (p) => {
         const name = p.metadata!.labels!['task'] ?? '';
         if (name.startsWith('run-')) return undefined;
+        // Indexed jobs named idx-*: the first pod of index 1 fails.
+        const index = p.metadata!.annotations?.['batch.kubernetes.io/job-completion-index'];
+        if (name.startsWith('idx-') && index === '1' && !failedOnce.has(name)) {
+          failedOnce.add(name);
+          return 'Failed';
+        }
         return name.startsWith('fail-') ? 'Failed' : 'Succeeded';
       },
     });
@@ -104,6 +111,37 @@ describe('Job controller', () => {
     assert.equal(completed[0]!['message'], 'Job completed');
     const get = await c.kubectl(['get', 'job', 'count']);
     assert.match(get.stdout, /count\s+Complete\s+3\/3/);
+  });
+
+  test('an Indexed Job runs every index, retries a failed index, and records completedIndexes', async () => {
+    await client.create(jobs, 'default', job('idx-a', { completions: 4, parallelism: 2, completionMode: 'Indexed' }));
+    let maxActive = 0;
+    const status = await eventually(async () => {
+      const pods = await listPods(client, 'default', 'task=idx-a');
+      maxActive = Math.max(maxActive, pods.filter(isActive).length);
+      const s = await jobStatus(client, 'idx-a');
+      return condition(s, 'Complete')?.status === 'True' ? s : undefined;
+    }, 30_000, 'Complete');
+    assert.ok(maxActive <= 2, `${maxActive} active pods at once`);
+    assert.equal(status.completedIndexes, '0-3');
+    assert.equal(status.succeeded, 4);
+    assert.equal(status.failed, 1);
+    const pods = await listPods(client, 'default', 'task=idx-a');
+    const byIndex = new Map<string, KubeObject[]>();
+    for (const pod of pods) {
+      const index = pod.metadata!.annotations!['batch.kubernetes.io/job-completion-index']!;
+      byIndex.set(index, [...(byIndex.get(index) ?? []), pod]);
+      assert.equal(pod.metadata!.labels!['batch.kubernetes.io/job-completion-index'], index);
+      assert.match(pod.metadata!.name!, new RegExp(`^idx-a-${index}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+      const spec = pod['spec'] as any;
+      assert.equal(spec.hostname, `idx-a-${index}`);
+      assert.deepEqual(spec.containers[0].env, [
+        { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } },
+      ]);
+    }
+    assert.deepEqual([...byIndex.keys()].sort(), ['0', '1', '2', '3']);
+    assert.equal(byIndex.get('1')!.length, 2, 'index 1 failed once and ran again');
+    for (const i of ['0', '2', '3']) assert.equal(byIndex.get(i)!.length, 1, `index ${i} ran once`);
   });
 
   test('a failing Job with restartPolicy Never stops at backoffLimit', async () => {

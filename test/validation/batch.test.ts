@@ -72,6 +72,28 @@ describe('Job', () => {
         'spec.template.metadata.labels: Invalid value: map[string]string{"batch.kubernetes.io/controller-uid":"5f0c-uid", "batch.kubernetes.io/job-name":"pi", "controller-uid":"5f0c-uid", "job-name":"pi"}: `selector` does not match template `labels`',
       ],
     },
+    {
+      name: 'an Indexed Job needs completions',
+      change: (j) => {
+        j.spec.completionMode = 'Indexed';
+        delete j.spec.completions;
+      },
+      expect: ['spec.completions: Required value: when completion mode is Indexed'],
+    },
+    {
+      name: 'policies the Job controller does not implement are refused, not ignored',
+      change: (j) => {
+        j.spec.completionMode = 'Indexed';
+        j.spec.backoffLimitPerIndex = 1;
+        j.spec.successPolicy = { rules: [{ succeededCount: 1 }] };
+        j.spec.podFailurePolicy = { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] };
+      },
+      expect: [
+        'spec.podFailurePolicy: Forbidden: not supported by Skiff: its Job controller does not implement podFailurePolicy',
+        'spec.successPolicy: Forbidden: not supported by Skiff: its Job controller does not implement successPolicy',
+        'spec.backoffLimitPerIndex: Forbidden: not supported by Skiff: its Job controller does not implement backoffLimitPerIndex',
+      ],
+    },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(createErrors(JOB, changed(job(), c.change)), c.expect));
 

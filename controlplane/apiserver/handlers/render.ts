@@ -5,6 +5,7 @@ import type { ListMeta } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject, PartialObjectMetadata } from '../../../api/objects.js';
 import { apiVersionOf } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
+import { EncodedJson } from '../http.js';
 import type { ResponseFormat } from '../http.js';
 import { toTable } from '../tables/index.js';
 import type { IncludeObject } from '../tables/index.js';
@@ -37,5 +38,7 @@ export function renderList(resource: ResourceType, result: ListResult, format: R
   if (format.as === 'partial') {
     return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: result.items.map(partialMetadata) };
   }
-  return { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata, items: result.items };
+  const head = { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata };
+  if (result.encoded && format.media === 'json') return new EncodedJson(`${JSON.stringify(head).slice(0, -1)},"items":[${result.encoded.join(',')}]}`);
+  return { ...head, items: result.items };
 }

@@ -115,6 +115,7 @@ export async function handleResource(
         continueToken: query.get('continue') ?? undefined,
         resourceVersion: query.get('resourceVersion') ?? undefined,
         resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
+        encoded: format.as === 'object' && format.media === 'json',
       };
       const result = await registry.list(namespace, listQuery);
       return sendObject(res, 200, renderList(resource, result, format, includeObject), format);

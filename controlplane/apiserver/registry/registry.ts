@@ -31,7 +31,7 @@ import {
 import type { KeyValue, Store, TxnOp } from '../../store/store.js';
 import type { CacheEvent, WatchCache } from '../watchcache.js';
 import { cacheEventFrom } from '../watchcache.js';
-import { collectionPrefix, decodeObject, encodeObject, objectStorageKey, parseResourceVersion } from './codec.js';
+import { collectionPrefix, decodeObject, encodeObject, encodedWithRevision, objectStorageKey, parseResourceVersion } from './codec.js';
 import { conversionFor } from './conversion.js';
 import type { Conversion } from './conversion.js';
 import { decodeContinue, encodeContinue } from './continue.js';
@@ -75,10 +75,17 @@ export interface ListQuery {
   continueToken?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  /**
+   * The caller only serialises the items as JSON: without a filter they come as text in
+   * `encoded` (and `items` stays empty), spliced rather than decoded.
+   */
+  encoded?: boolean;
 }
 
 export interface ListResult {
   items: KubeObject[];
+  /** The items as JSON text, when the query asked for `encoded` and had no filter. */
+  encoded?: string[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -235,6 +242,7 @@ export class Registry {
 
     const limit = query.limit && query.limit > 0 ? query.limit : 0;
     const items: KubeObject[] = [];
+    const encoded = query.encoded && !query.filter ? ([] as string[]) : undefined;
     let listRevision = revision;
     let more = false;
     let lastKey: string | undefined;
@@ -246,10 +254,13 @@ export class Registry {
       for (let i = 0; i < page.items.length; i++) {
         const kv = page.items[i]!;
         lastKey = kv.key;
-        const obj = this.decode(kv);
-        if (query.filter && !query.filter(obj)) continue;
-        items.push(obj);
-        if (limit && items.length >= limit) {
+        if (encoded) encoded.push((!this.conversion && encodedWithRevision(kv)) || JSON.stringify(this.decode(kv)));
+        else {
+          const obj = this.decode(kv);
+          if (query.filter && !query.filter(obj)) continue;
+          items.push(obj);
+        }
+        if (limit && (encoded ?? items).length >= limit) {
           more = i < page.items.length - 1 || page.more;
           remaining = page.remaining === undefined ? undefined : page.remaining + (page.items.length - 1 - i);
           break scan;
@@ -261,6 +272,7 @@ export class Registry {
       startKey = `${lastKey}\x00`;
     }
     const result: ListResult = { items, resourceVersion: String(listRevision) };
+    if (encoded) result.encoded = encoded;
     if (more && limit && lastKey !== undefined) {
       result.continueToken = encodeContinue({ revision: listRevision, startKey: `${lastKey}\x00` }, prefix);
       if (!query.filter && remaining !== undefined) result.remainingItemCount = remaining;

@@ -131,6 +131,11 @@ function validateJobSpecBody(spec: JobSpec): FieldError[] {
   if (has(spec.successPolicy) && mode !== 'Indexed') {
     errs.push(fieldError.invalid(SPEC.child('successPolicy').toString(), spec.successPolicy, 'requires indexed completion mode'));
   }
+  // Accepted by Kubernetes 1.32 but not acted on by Skiff's Job controller: refused rather than
+  // silently ignored, so that a Job never runs under rules it does not follow.
+  for (const field of ['podFailurePolicy', 'successPolicy', 'backoffLimitPerIndex'] as const) {
+    if (spec[field] !== undefined && spec[field] !== null) errs.push(fieldError.forbidden(SPEC.child(field).toString(), `not supported by Skiff: its Job controller does not implement ${field}`));
+  }
   const replacement = spec.podReplacementPolicy;
   if (replacement !== undefined && replacement !== null) {
     const p = SPEC.child('podReplacementPolicy').toString();

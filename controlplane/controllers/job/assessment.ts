@@ -8,6 +8,7 @@ import { isPodActive, isPodReady, isPodTerminal, parseTime } from '../replicaset
 import { JOB_MESSAGE, JOB_REASON, recordedOutcome } from './conditions.js';
 import type { Outcome } from './conditions.js';
 import { pastBackoffLimitOnFailure } from './pod-failures.js';
+import { isIndexed, succeededIndexes } from './indexed.js';
 import { newlyFinished, uncountedOf } from './tracking.js';
 
 export interface Assessment {
@@ -36,7 +37,8 @@ export function assessJob(job: Job, pods: readonly Pod[], expectedRemovals: Read
     active,
     ready: active.filter(isPodReady).length,
     terminating: pods.filter((p) => !!p.metadata?.deletionTimestamp && !isPodTerminal(p)).length,
-    succeeded: (job.status?.succeeded ?? 0) + fresh.succeeded.length + uncounted.succeeded.length,
+    // An Indexed Job counts indexes, not pods: two pods of one index that both succeed are one.
+    succeeded: isIndexed(job) ? succeededIndexes(job, pods).size : (job.status?.succeeded ?? 0) + fresh.succeeded.length + uncounted.succeeded.length,
     failed: (job.status?.failed ?? 0) + fresh.failed.length + uncounted.failed.length,
   };
   const recorded = recordedOutcome(job);

@@ -26,6 +26,7 @@ import { assessJob, isComplete, isSuspended, startTimeOf, wantedActive } from '.
 import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition, withCondition } from './conditions.js';
 import type { Outcome } from './conditions.js';
 import { FinalizerRemovals } from './finalizer-expectations.js';
+import { assignIndex, formatIndexes, isIndexed, pendingIndexes, succeededIndexes, surplusIndexedPods } from './indexed.js';
 import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
 import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
 import { syncErrorLogger } from '../replicaset/sync-errors.js';
@@ -239,7 +240,9 @@ class JobSync {
     // Phase 1: record the finished pods before their finalizers go.
     const step = trackFinishedPods(job, pods, expectedRemovals, outcome);
     status.uncountedTerminatedPods = uncountedStatus(step.uncounted);
-    if (step.changed) job = await this.writeStatus(job, status);
+    const completed = isIndexed(job) ? succeededIndexes(job, pods) : undefined;
+    if (completed) status.completedIndexes = formatIndexes(completed);
+    if (step.changed || (completed && status.completedIndexes !== (job.status?.completedIndexes ?? ''))) job = await this.writeStatus(job, status);
 
     // Phase 2: let the finished pods go.
     const released = await this.removeFinalizers(key, step.release);
@@ -249,7 +252,7 @@ class JobSync {
       pods.filter((p) => hasTrackingFinalizer(p) && !expectedRemovals.has(p.metadata?.uid ?? '') && !released.has(p.metadata?.uid ?? '')).map((p) => p.metadata?.uid ?? ''),
     );
     const counted = countReleased(job.status?.succeeded ?? 0, job.status?.failed ?? 0, step.uncounted, stillTracked);
-    status.succeeded = counted.succeeded;
+    status.succeeded = completed ? completed.size : counted.succeeded;
     status.failed = counted.failed;
     status.uncountedTerminatedPods = uncountedStatus(counted.uncounted);
 
@@ -281,6 +284,16 @@ class JobSync {
     nowMs: number,
   ): Promise<{ active: number; removed: number; removedReady: number; retryAfterMs?: number }> {
     const key = objectKey(job);
+    const indexed = isIndexed(job);
+    const completed = indexed ? succeededIndexes(job, pods) : new Set<number>();
+    if (indexed) {
+      // Pods of one index twice, of an index out of range or already done, go first.
+      const surplus = surplusIndexedPods(job, activePods, completed);
+      if (surplus.length > 0) {
+        const removed = await this.deletePods(job, surplus.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC));
+        return { active: activePods.length - removed.count, removed: removed.count, removedReady: removed.ready };
+      }
+    }
     let active = activePods.length;
     const wanted = wantedActive(job, succeeded, active);
     if (active > wanted) {
@@ -290,7 +303,10 @@ class JobSync {
     }
     // With podReplacementPolicy Failed a replacement waits until the old pod has fully stopped.
     const waitingFor = job.spec?.podReplacementPolicy === 'Failed' ? terminating : 0;
-    const missing = Math.min(wanted - waitingFor - active, MAX_POD_CREATE_DELETE_PER_SYNC);
+    let missing = Math.min(wanted - waitingFor - active, MAX_POD_CREATE_DELETE_PER_SYNC);
+    // Indexed: the lowest indexes that neither succeeded nor run.
+    const indexes = indexed ? pendingIndexes(job, pods, completed, missing) : [];
+    if (indexed) missing = indexes.length;
     if (missing <= 0) return { active, removed: 0, removedReady: 0 };
     const delay = replacementDelay(job, pods, nowMs, this.options.podFailureBackoffMs ?? DEFAULT_POD_FAILURE_BACKOFF_MS, this.options.maxPodFailureBackoffMs ?? MAX_POD_FAILURE_BACKOFF_MS);
     if (delay > 0) return { active, removed: 0, removedReady: 0, retryAfterMs: delay };
@@ -298,8 +314,11 @@ class JobSync {
     this.expectations.expectCreations(key, missing);
     const template = job.spec?.template;
     const ref = newControllerRef(job, 'batch/v1', 'Job');
+    const jobName = job.metadata?.name ?? '';
     const { successes, error } = await slowStartBatch(missing, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const pod = podFromTemplate(template, job.metadata?.namespace ?? '', podNamePrefix(job.metadata?.name ?? ''), ref);
+      const base = podFromTemplate(template, job.metadata?.namespace ?? '', podNamePrefix(jobName), ref);
+      const index = indexes.shift();
+      const pod = index === undefined ? base : assignIndex(base, jobName, index);
       pod.metadata!.finalizers = [...new Set([...(pod.metadata!.finalizers ?? []), JOB_TRACKING_FINALIZER])];
       await this.podControl.create(pod, job, jobsResource);
     });
@@ -391,6 +410,7 @@ class JobSync {
     // terminating are always written.
     const written = { ...status };
     for (const k of ['active', 'succeeded', 'failed'] as const) if (written[k] === 0) delete written[k];
+    if (written.completedIndexes === '') delete written.completedIndexes;
     return this.ctx.client.updateStatus<JobObject>(jobsResource, job.metadata?.namespace, { ...job, status: written });
   }
 
@@ -430,6 +450,7 @@ function statusDiffers(current: JobStatus | undefined, next: JobStatus): boolean
       s?.failed ?? 0,
       s?.startTime ?? '',
       s?.completionTime ?? '',
+      s?.completedIndexes ?? '',
       s?.conditions ?? [],
       s?.uncountedTerminatedPods?.succeeded ?? [],
       s?.uncountedTerminatedPods?.failed ?? [],

@@ -7,6 +7,7 @@
 import type { Job, UncountedTerminatedPods } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Outcome } from './conditions.js';
+import { isIndexed } from './indexed.js';
 import { isPodFailed } from './pod-failures.js';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -38,6 +39,7 @@ export function uncountedOf(job: Job): Uncounted {
 
 /** Finished pods not yet counted anywhere: the newly succeeded and newly failed ones. */
 export function newlyFinished(job: Job, pods: readonly Pod[], expectedRemovals: ReadonlySet<string>): { succeeded: Pod[]; failed: Pod[] } {
+  const indexed = isIndexed(job);
   const u = uncountedOf(job);
   const seen = new Set([...u.succeeded, ...u.failed]);
   const succeeded: Pod[] = [];
@@ -45,8 +47,9 @@ export function newlyFinished(job: Job, pods: readonly Pod[], expectedRemovals: 
   for (const pod of pods) {
     const uid = pod.metadata?.uid ?? '';
     if (!hasTrackingFinalizer(pod) || seen.has(uid) || expectedRemovals.has(uid)) continue;
-    if (pod.status?.phase === 'Succeeded') succeeded.push(pod);
-    else if (isPodFailed(pod, job)) failed.push(pod);
+    if (pod.status?.phase === 'Succeeded') {
+      if (!indexed) succeeded.push(pod);
+    } else if (isPodFailed(pod, job)) failed.push(pod);
   }
   return { succeeded, failed };
 }
@@ -63,13 +66,16 @@ export interface TrackingStep {
 /**
  * Phase one: which pods' finalizers can go and which UIDs must be recorded first
  * (trackJobStatusAndRemoveFinalizers). Once the outcome is decided, every remaining pod can go;
- * a pod that did not succeed then counts as failed unless the Job succeeded.
+ * a pod that did not succeed then counts as failed unless the Job succeeded. An Indexed Job's
+ * succeeded pods are not recorded by UID: status.completedIndexes, written in the same update,
+ * records their indexes.
  */
 export function trackFinishedPods(job: Job, pods: readonly Pod[], expectedRemovals: ReadonlySet<string>, outcome: Outcome | undefined): TrackingStep {
   const uncounted = uncountedOf(job);
   const succeeded = new Set(uncounted.succeeded);
   const failed = new Set(uncounted.failed);
   const release: Pod[] = [];
+  const indexed = isIndexed(job);
   let changed = false;
   for (const pod of pods) {
     const uid = pod.metadata?.uid ?? '';
@@ -79,7 +85,7 @@ export function trackFinishedPods(job: Job, pods: readonly Pod[], expectedRemova
     if (!finishedOrDoomed) continue;
     release.push(pod);
     if (pod.status?.phase === 'Succeeded' && !failed.has(uid)) {
-      if (!succeeded.has(uid)) {
+      if (!indexed && !succeeded.has(uid)) {
         succeeded.add(uid);
         uncounted.succeeded.push(uid);
         changed = true;
