@@ -157,6 +157,29 @@ async function watchBindings(client: KubeClient, namespace: string, boundAt: Map
   return informer;
 }
 
+/** Waits until `count` pods are seen bound, reporting progress every 5 s; returns when the last was. */
+async function waitForBound(boundAt: Map<string, number>, count: number, what: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  let lastReport = started;
+  while (boundAt.size < count) {
+    const now = performance.now();
+    if (now - started > timeoutMs) throw new Error(`${what}: only ${boundAt.size}/${count} pods bound after ${timeoutMs / 1000} s`);
+    if (now - lastReport > 5000) {
+      process.stderr.write(`  ${what}: ${boundAt.size}/${count} bound after ${((now - started) / 1000).toFixed(0)} s\n`);
+      lastReport = now;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Math.max(...boundAt.values());
+}
+
+/** What a scheduler does for a pod, done by hand: bind it to `node`. */
+async function bind(client: KubeClient, namespace: string, name: string, node: string): Promise<void> {
+  await client.request('POST', resourcePath(pods, namespace, name, 'binding'), {
+    body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+  });
+}
+
 /** Times a small GET every 100 ms (what a Lease renewal waits for) until `signal` aborts. */
 async function probeLatency(client: KubeClient, signal: AbortSignal): Promise<number[]> {
   const samples: number[] = [];
@@ -186,22 +209,9 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
     sentAt.set(name, performance.now());
     await client.create(pods, namespace, podManifest(name, owners[index % OWNERS]!, bindYourself ? 'bench-direct' : undefined));
     createsDone = performance.now();
-    if (bindYourself) {
-      const target = `hollow-${String(index % NODES).padStart(4, '0')}`;
-      await client.request('POST', resourcePath(pods, namespace, name, 'binding'), {
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: target } },
-      });
-    }
+    if (bindYourself) await bind(client, namespace, name, `hollow-${String(index % NODES).padStart(4, '0')}`);
   });
-  let lastReport = performance.now();
-  while (boundAt.size < PODS) {
-    if (performance.now() - started > 600_000) throw new Error(`only ${boundAt.size}/${PODS} pods bound after 10 minutes`);
-    if (performance.now() - lastReport > 5000) {
-      process.stderr.write(`  ${namespace}: ${boundAt.size}/${PODS} bound after ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
-      lastReport = performance.now();
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitForBound(boundAt, PODS, namespace, 600_000);
   stop.abort();
   await informer.stopped();
   const probes = (await probe).sort((a, b) => a - b);
@@ -228,14 +238,7 @@ function kubectl(kubeconfig: string, args: string[]): Promise<void> {
   });
 }
 
-async function waitForBound(boundAt: Map<string, number>, count: number, what: string): Promise<number> {
-  const deadline = performance.now() + 120_000;
-  while (boundAt.size < count) {
-    if (performance.now() > deadline) throw new Error(`${what}: only ${boundAt.size}/${count} pods bound after 2 minutes`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return Math.max(...boundAt.values());
-}
+
 
 interface DeploymentRun {
   /** kubectl start → last pod bound, seconds. */
@@ -276,7 +279,7 @@ async function measureDeployment(client: KubeClient, kubeconfig: string, dir: st
   const started = performance.now();
   await kubectl(kubeconfig, ['apply', '-f', manifest]);
   const kubectlDone = performance.now();
-  const last = await waitForBound(boundAt, DEPLOYMENT_REPLICAS, 'deployment');
+  const last = await waitForBound(boundAt, DEPLOYMENT_REPLICAS, 'deployment', 120_000);
 
   const anchorNamespace = 'bench-deployment-anchor';
   await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: anchorNamespace } });
@@ -289,12 +292,10 @@ async function measureDeployment(client: KubeClient, kubeconfig: string, dir: st
     16,
     async (name) => {
       await client.create(pods, anchorNamespace, podManifest(name, owner, 'bench-direct'));
-      await client.request('POST', resourcePath(pods, anchorNamespace, name, 'binding'), {
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: anchorNamespace }, target: { apiVersion: 'v1', kind: 'Node', name: 'hollow-0000' } },
-      });
+      await bind(client, anchorNamespace, name, 'hollow-0000');
     },
   );
-  const anchorLast = await waitForBound(anchorBound, DEPLOYMENT_REPLICAS, 'anchor');
+  const anchorLast = await waitForBound(anchorBound, DEPLOYMENT_REPLICAS, 'anchor', 120_000);
   stop.abort();
   await Promise.all([informer.stopped(), anchorInformer.stopped()]);
   return { applyToBound: (last - started) / 1000, kubectl: (kubectlDone - started) / 1000, anchor: (anchorLast - anchorStarted) / 1000 };

@@ -8,39 +8,6 @@ import { eventually, KUBECTL, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { SCENARIO_1_HELLO_WORLD, SCENARIO_3_NGINX } from '../fixtures/scenarios.js';
 
-const scenario1 = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: hello-world
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: hello-world
-  template:
-    metadata:
-      labels:
-        app: hello-world
-    spec:
-      containers:
-      - name: hello-world
-        image: wilhelmguo/nginx-hello:v1
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: hello-world
-spec:
-  type: NodePort
-  ports:
-  - port: 80
-    targetPort: 80
-  selector:
-    app: hello-world
-`;
-
 const scenario3 = (replicas: number, image: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -108,7 +75,7 @@ describe('kubectl against skiff server', () => {
   });
 
   test('scenario 1: create a Deployment and a NodePort Service, then get them', async () => {
-    const created = await ok(['create', '-f', '-'], scenario1);
+    const created = await ok(['create', '-f', '-'], SCENARIO_1_HELLO_WORLD);
     assert.match(created, /deployment\.apps\/hello-world created/);
     assert.match(created, /service\/hello-world created/);
     const svc = await ok(['get', 'service', 'hello-world', '-o', 'wide']);
@@ -118,7 +85,7 @@ describe('kubectl against skiff server', () => {
     const deploy = await ok(['get', 'deployments']);
     assert.match(deploy, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
     assert.match(deploy, /hello-world\s+0\/3\s+0\s+0\s+/);
-    const again = await c.kubectl(['create', '-f', '-'], { input: scenario1 });
+    const again = await c.kubectl(['create', '-f', '-'], { input: SCENARIO_1_HELLO_WORLD });
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /Error from server \(AlreadyExists\): error when creating "STDIN": deployments\.apps "hello-world" already exists/);
   });
@@ -237,7 +204,7 @@ describe('kubectl against skiff server', () => {
     const gone = await c.kubectl(['get', 'pod', 'web-3']);
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /Error from server \(NotFound\): pods "web-3" not found/);
-    const out = await ok(['delete', '-f', '-'], scenario1);
+    const out = await ok(['delete', '-f', '-'], SCENARIO_1_HELLO_WORLD);
     assert.match(out, /deployment\.apps "hello-world" deleted/);
   });
 

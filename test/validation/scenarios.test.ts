@@ -6,80 +6,11 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../api/objects.js';
 import { splitApiVersion } from '../../api/resources.js';
+import { SCENARIO_1_HELLO_WORLD, SCENARIO_3_NGINX } from '../fixtures/scenarios.js';
 import { createErrors, resource } from './fixtures.js';
 
-const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: hello-world
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: hello-world
-  template:
-    metadata:
-      labels:
-        app: hello-world
-    spec:
-      containers:
-      - name: hello-world
-        image: wilhelmguo/nginx-hello:v1
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: hello-world
-spec:
-  type: NodePort
-  ports:
-  - port: 80
-    targetPort: 80
-  selector:
-    app: hello-world
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment
-  labels:
-    app: nginx
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: nginx
-  template:
-    metadata:
-      labels:
-        app: nginx
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:latest
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-service
-  labels:
-    app: nginx
-spec:
-  selector:
-    app: nginx
-  ports:
-  - name: nginx-port
-    protocol: TCP
-    port: 80
-    nodePort: 30000
-    targetPort: 80
-  type: NodePort
----
+const MANIFESTS = `${SCENARIO_1_HELLO_WORLD}---
+${SCENARIO_3_NGINX}---
 apiVersion: v1
 kind: Pod
 metadata:

@@ -17,6 +17,8 @@ export interface Assessment {
   terminating: number;
   succeeded: number;
   failed: number;
+  /** Indexed Jobs: the succeeded indexes (recorded ones and those of pods that succeeded). */
+  completedIndexes?: Set<number>;
   /** A failure decided now or earlier (success is decided after the pods were managed). */
   failure?: Outcome;
   /** The recorded success of an earlier sync. */
@@ -33,14 +35,16 @@ export function assessJob(job: Job, pods: readonly Pod[], expectedRemovals: Read
   const active = pods.filter(isPodActive);
   const fresh = newlyFinished(job, pods, expectedRemovals);
   const uncounted = uncountedOf(job);
+  const completedIndexes = isIndexed(job) ? succeededIndexes(job, pods) : undefined;
   const a: Assessment = {
     active,
     ready: active.filter(isPodReady).length,
     terminating: pods.filter((p) => !!p.metadata?.deletionTimestamp && !isPodTerminal(p)).length,
     // An Indexed Job counts indexes, not pods: two pods of one index that both succeed are one.
-    succeeded: isIndexed(job) ? succeededIndexes(job, pods).size : (job.status?.succeeded ?? 0) + fresh.succeeded.length + uncounted.succeeded.length,
+    succeeded: completedIndexes ? completedIndexes.size : (job.status?.succeeded ?? 0) + fresh.succeeded.length + uncounted.succeeded.length,
     failed: (job.status?.failed ?? 0) + fresh.failed.length + uncounted.failed.length,
   };
+  if (completedIndexes) a.completedIndexes = completedIndexes;
   const recorded = recordedOutcome(job);
   if (recorded?.success) a.success = recorded;
   else if (recorded) a.failure = recorded;

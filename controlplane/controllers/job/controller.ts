@@ -26,7 +26,7 @@ import { assessJob, isComplete, isSuspended, startTimeOf, wantedActive } from '.
 import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition, withCondition } from './conditions.js';
 import type { Outcome } from './conditions.js';
 import { FinalizerRemovals } from './finalizer-expectations.js';
-import { assignIndex, formatIndexes, isIndexed, pendingIndexes, succeededIndexes, surplusIndexedPods } from './indexed.js';
+import { assignIndex, formatIndexes, pendingIndexes, surplusIndexedPods } from './indexed.js';
 import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
 import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
 import { syncErrorLogger } from '../replicaset/sync-errors.js';
@@ -212,7 +212,7 @@ class JobSync {
           ready -= removed.ready;
           terminating += removed.count;
         } else {
-          const managed = await this.manage(job, pods, a.active, a.succeeded, terminating, nowMs);
+          const managed = await this.manage(job, pods, a.active, a.succeeded, a.completedIndexes, terminating, nowMs);
           active = managed.active;
           ready -= managed.removedReady;
           terminating += managed.removed;
@@ -240,7 +240,7 @@ class JobSync {
     // Phase 1: record the finished pods before their finalizers go.
     const step = trackFinishedPods(job, pods, expectedRemovals, outcome);
     status.uncountedTerminatedPods = uncountedStatus(step.uncounted);
-    const completed = isIndexed(job) ? succeededIndexes(job, pods) : undefined;
+    const completed = a.completedIndexes;
     if (completed) status.completedIndexes = formatIndexes(completed);
     if (step.changed || (completed && status.completedIndexes !== (job.status?.completedIndexes ?? ''))) job = await this.writeStatus(job, status);
 
@@ -280,13 +280,12 @@ class JobSync {
     pods: readonly Pod[],
     activePods: readonly Pod[],
     succeeded: number,
+    completed: ReadonlySet<number> | undefined,
     terminating: number,
     nowMs: number,
   ): Promise<{ active: number; removed: number; removedReady: number; retryAfterMs?: number }> {
     const key = objectKey(job);
-    const indexed = isIndexed(job);
-    const completed = indexed ? succeededIndexes(job, pods) : new Set<number>();
-    if (indexed) {
+    if (completed) {
       // Pods of one index twice, of an index out of range or already done, go first.
       const surplus = surplusIndexedPods(job, activePods, completed);
       if (surplus.length > 0) {
@@ -305,8 +304,8 @@ class JobSync {
     const waitingFor = job.spec?.podReplacementPolicy === 'Failed' ? terminating : 0;
     let missing = Math.min(wanted - waitingFor - active, MAX_POD_CREATE_DELETE_PER_SYNC);
     // Indexed: the lowest indexes that neither succeeded nor run.
-    const indexes = indexed ? pendingIndexes(job, pods, completed, missing) : [];
-    if (indexed) missing = indexes.length;
+    const indexes = completed ? pendingIndexes(job, pods, completed, missing) : [];
+    if (completed) missing = indexes.length;
     if (missing <= 0) return { active, removed: 0, removedReady: 0 };
     const delay = replacementDelay(job, pods, nowMs, this.options.podFailureBackoffMs ?? DEFAULT_POD_FAILURE_BACKOFF_MS, this.options.maxPodFailureBackoffMs ?? MAX_POD_FAILURE_BACKOFF_MS);
     if (delay > 0) return { active, removed: 0, removedReady: 0, retryAfterMs: delay };

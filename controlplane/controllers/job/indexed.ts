@@ -74,7 +74,8 @@ export function surplusIndexedPods(job: Job, active: readonly Pod[], succeeded: 
   for (const pod of active) {
     const index = completionIndexOf(pod);
     if (index === undefined || index >= completions || succeeded.has(index)) surplus.push(pod);
-    else byIndex.set(index, [...(byIndex.get(index) ?? []), pod]);
+    else if (byIndex.has(index)) byIndex.get(index)!.push(pod);
+    else byIndex.set(index, [pod]);
   }
   const rank = (p: Pod) => (p.status?.phase === 'Running' ? 2 : p.spec?.nodeName ? 1 : 0);
   for (const pods of byIndex.values()) {
