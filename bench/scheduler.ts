@@ -2,6 +2,8 @@
 //
 //   npx tsx bench/scheduler.ts            (or node dist/bench/scheduler.js after a build)
 //   NODES=1000 PODS=10000 CONCURRENCY=64 RUNS=scheduler,anchor npx tsx bench/scheduler.ts
+//   DEBUG_METRICS=1 ...   also prints the API requests and store operations the scheduler run cost
+//                         (from the server's /metrics, before and after)
 //
 // A real `skiff server` (API server and the whole controller-manager in one process, as users run
 // it) with 1,000 Node objects that the benchmark keeps alive (a Lease renewal per node every 10 s,
@@ -330,7 +332,14 @@ async function main(): Promise<void> {
     }
     console.log(`${NODES} hollow nodes registered and given pod CIDRs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+    const metricsBefore = process.env['DEBUG_METRICS'] ? await client.request<string>('GET', '/metrics', { accept: 'text/plain' }) : '';
     const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false) : undefined;
+    if (process.env['DEBUG_METRICS']) {
+      const after = await client.request<string>('GET', '/metrics', { accept: 'text/plain' });
+      const pick = (t: string) => new Map(t.split('\n').filter((l) => /^skiff_apiserver_(store_operation_duration_seconds_count|requests_total)/.test(l)).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+      const b = pick(metricsBefore);
+      for (const [k, v] of pick(after)) if (v - (b.get(k) ?? 0) > 50) console.log(k, v - (b.get(k) ?? 0));
+    }
     const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
     const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true) : undefined;
     const deployment = RUNS.includes('deployment') ? await measureDeployment(client, kubeconfig, dir) : undefined;

@@ -1,8 +1,9 @@
 // Fenced writes: a controller-manager that may have lost its leadership must not write. A leader
 // sends the Lease it holds and its identity with every write; the API server commits the write
 // only if, at commit, the Lease still names that holder (a store `check` on the Lease's revision
-// in the same transaction). A renewal moves the Lease's revision; the registry then resolves the
-// fence again, so only a change of holder makes the write fail.
+// in the same transaction). The check names the revision at which the fence last saw the Lease
+// held by the writer: a renewal since then moves the revision, the check fails, and the registry
+// resolves the fence again from the store, so only a change of holder makes the write fail.
 
 import type { IncomingMessage } from 'node:http';
 import { conflict, badRequest } from '../../api/errors.js';
@@ -24,8 +25,10 @@ export function fenceFromRequest(req: IncomingMessage, leases: Registry): Fence 
   const [namespace, name] = lease.split('/', 2) as [string, string];
   const gr = { group: 'coordination.k8s.io', resource: 'leases' };
   return {
-    async resolve() {
-      const current = await leaseHolder(leases, namespace, name);
+    async resolve(fresh) {
+      let current = await leaseHolder(leases, namespace, name, fresh);
+      // Only the store may refuse a write: a remembered answer naming another holder is re-read.
+      if (!fresh && current?.holder !== identity) current = await leaseHolder(leases, namespace, name, true);
       if (!current) throw conflict(gr, name, `this write is fenced by lease ${lease}, which does not exist`);
       if (current.holder !== identity) {
         throw conflict(gr, name, `this write is fenced by lease ${lease}, held by "${current.holder}" and not by "${identity}"`);
@@ -36,13 +39,21 @@ export function fenceFromRequest(req: IncomingMessage, leases: Registry): Fence 
 }
 
 /**
- * The holder of a Lease at its current revision. Every fenced write asks, so the answer is kept
- * per revision: a Lease is decoded once per renewal, not once per write.
+ * The holder of a Lease at the revision last read. Every fenced write asks, so the answer is
+ * kept: a Lease is read and decoded once per renewal, not once per write (the check op makes a
+ * stale answer fail at commit, and the retry reads afresh).
  */
 const holders = new WeakMap<Registry, Map<string, { modRevision: number; holder: string }>>();
 
-async function leaseHolder(leases: Registry, namespace: string, name: string): Promise<{ key: string; modRevision: number; holder: string } | undefined> {
+async function leaseHolder(
+  leases: Registry,
+  namespace: string,
+  name: string,
+  fresh: boolean,
+): Promise<{ key: string; modRevision: number; holder: string } | undefined> {
   const key = objectStorageKey(leases.resource, namespace, name);
+  const known = fresh ? undefined : holders.get(leases)?.get(key);
+  if (known) return { key, ...known };
   const kv = await leases.getStored(namespace, name);
   if (!kv) return undefined;
   let byKey = holders.get(leases);

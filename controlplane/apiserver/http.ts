@@ -15,24 +15,40 @@ export async function readBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BY
   return (await readBodyBytes(req, limit)).toString('utf8');
 }
 
-/** The raw request body: protobuf bodies are bytes, not text. */
-export async function readBodyBytes(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) {
+/**
+ * The raw request body: protobuf bodies are bytes, not text. Read with 'data'/'end' listeners
+ * rather than the stream's async iterator, which costs a generator and end-of-stream tracking
+ * per request on the API's hottest path.
+ */
+export function readBodyBytes(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
+  const tooLarge = () => requestEntityTooLarge(`Request entity too large: limit is ${limit}`);
+  if (Number(req.headers['content-length'] ?? NaN) > limit) {
     req.resume();
-    throw requestEntityTooLarge(`Request entity too large: limit is ${limit}`);
+    return Promise.reject(tooLarge());
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw requestEntityTooLarge(`Request entity too large: limit is ${limit}`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err: Error | undefined) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (err) {
+        req.resume(); // drain what is left, so the connection can be reused
+        reject(err);
+      } else {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(tooLarge());
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (err: Error) => finish(err);
+    const onClose = () => finish(new Error('the client closed the request before its body was complete'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 export function mediaTypeOf(contentType: string | undefined): string {

@@ -10,7 +10,7 @@
 // so every server of an HA cluster sees them, and deleting that Secret frees the name. A new
 // join under a name replaces its token (the old one stops working).
 
-import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { badRequest, conflict, forbidden, StatusError } from '../../api/errors.js';
 import { isDNS1123Subdomain } from '../../api/names.js';
@@ -37,7 +37,7 @@ export function nodeIdentitySecretName(nodeName: string): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash('sha256', text, 'hex');
 }
 
 function sameText(a: string, b: string): boolean {

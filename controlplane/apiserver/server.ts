@@ -1,7 +1,6 @@
 // The API server: Kubernetes' REST API over the Store, driven by the real kubectl and client
 // libraries. One HTTPS listener serves discovery, OpenAPI, health, metrics and every resource.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
@@ -129,8 +128,6 @@ export class ApiServer {
   private readonly loopback: HttpServer | undefined;
   private readonly handlerOptions: ResourceHandlerOptions;
   private readonly extension: ApiServerExtension;
-  /** The user of the request being handled, for admission hooks that run inside the registry. */
-  private readonly requestUser = new AsyncLocalStorage<User>();
   private ready = false;
   private compactor: NodeJS.Timeout | undefined;
 
@@ -266,9 +263,8 @@ export class ApiServer {
         // Admission (DefaultTolerationSeconds) runs where defaulting does: on pod create and update.
         if (resource.group === '' && resource.plural === 'pods') addDefaultTolerations(obj, this.options.defaultTolerationSeconds);
       },
-      validateCreate: (resource, obj) => {
-        const user = this.requestUser.getStore();
-        if (user) this.extension.admitCreate?.(user, resource, obj);
+      validateCreate: (resource, obj, requester) => {
+        if (requester) this.extension.admitCreate?.(requester, resource, obj);
         return validateCreate(resource, obj);
       },
       validateUpdate,
@@ -319,7 +315,7 @@ export class ApiServer {
       await this.extension.authorize?.(user, info, url.searchParams);
       if (info.type === 'resource') {
         streaming = info.verb === 'watch' || (info.subresource === 'log' && url.searchParams.get('follow') === 'true');
-        await this.requestUser.run(user, () => handleResource(this.handlerOptions, req, res, info, url.searchParams));
+        await handleResource(this.handlerOptions, req, res, info, url.searchParams, user);
       } else if (info.type === 'unknown-resource' && req.method === 'GET' && path === CRD_LIST_PATH) {
         // kubectl's validation looks up CRDs for kinds it does not know before giving its
         // "no matches for kind" error; Skiff has no custom resources, and says so with an

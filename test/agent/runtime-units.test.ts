@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { DockerDemux, demuxBuffer } from '../../agent/runtime/demux.js';
@@ -21,6 +22,15 @@ function frame(stream: 1 | 2, text: string): Buffer {
 }
 
 describe('runtime helpers', () => {
+  test('dockerode loads without the gRPC (BuildKit session) and ssh2 transports the agent never uses', () => {
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    assert.ok(loaded.some((path) => path.includes('/dockerode/lib/docker.js')), 'dockerode itself is loaded');
+    assert.ok(loaded.some((path) => path.includes('/docker-modem/lib/modem.js')), 'docker-modem itself is loaded');
+    const heavy = loaded.filter((path) => /\/node_modules\/(@grpc|protobufjs|ssh2)\//.test(path));
+    assert.deepEqual(heavy, []);
+    assert.throws(() => dockerFromHost('ssh://root@example.invalid'), /unsupported --docker-host/);
+  });
+
   test('demultiplexing Docker streams, frames split anywhere', async () => {
     const whole = Buffer.concat([frame(1, 'out line\n'), frame(2, 'err line\n'), frame(1, 'more\n')]);
     assert.equal(demuxBuffer(whole).toString(), 'out line\nerr line\nmore\n');

@@ -50,6 +50,12 @@ describe('leader fencing', () => {
     const live = await client.get(configmaps, 'default', 'by-a');
     assert.equal((live as any).data.x, '1');
     await b.delete(configmaps, 'default', 'by-a');
+    // And back to a: the server last saw b hold the lease, yet a's first write commits (a
+    // remembered holder never refuses a write by itself; the store decides).
+    await client.patch(leases, 'kube-system', 'fence-test', { spec: { holderIdentity: 'server-a' } });
+    await a.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'by-a-again' } });
+    await assert.rejects(b.delete(configmaps, 'default', 'by-a-again'), (err: unknown) => err instanceof StatusError && err.code === 409);
+    await a.delete(configmaps, 'default', 'by-a-again');
     assert.ok(lease.metadata?.uid);
   });
 });

@@ -13,6 +13,7 @@ import { addWarnings, decodeObject, negotiate, readBody, readBodyBytes, sendJson
 import { applyPatch } from '../patch/index.js';
 import { parseResourceVersion } from '../registry/codec.js';
 import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/registry.js';
+import type { User } from '../auth.js';
 import type { ResourceRequest } from '../requestinfo.js';
 import { checkTypeMeta, dryRunParam } from './incoming.js';
 import { enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation } from '../fieldvalidation.js';
@@ -82,6 +83,7 @@ export async function handleResource(
   res: ServerResponse,
   info: ResourceRequest,
   query: URLSearchParams,
+  requester: User,
 ): Promise<void> {
   const { resource, namespace, name, subresource } = info;
   const registry = options.registryFor(resource);
@@ -148,7 +150,7 @@ export async function handleResource(
       if (subresource) throw methodNotAllowed(`create is not supported on ${resource.plural}/${subresource}`);
       const obj = await readObject(req, gvk, query, warnings, 'CreateOptions');
       if (name !== undefined) throw methodNotAllowed('POST requires a collection URL');
-      const created = await registry.create(namespace, obj, { dryRun, fence });
+      const created = await registry.create(namespace, obj, { dryRun, fence, requester });
       addWarnings(res, warnings);
       return sendObject(res, 201, created, negotiate(accept, { tableAllowed: false }));
     }

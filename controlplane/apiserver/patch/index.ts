@@ -10,6 +10,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
 import { definitionNameOfKind } from '../../../api/schema/definitions.js';
 import { StrategicMergePatchError, strategicMergePatch, type JsonObject, type JsonValue } from './strategic.js';
+import { deepCopy } from '../../../api/objects.js';
 
 export const JSON_PATCH = 'application/json-patch+json';
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -117,7 +118,7 @@ function applyMergePatch(current: KubeObject, body: string): KubeObject {
   // patch library rejects it as "Invalid JSON Patch".
   if (!isJsonObject(parsed.value)) throw badRequest('Invalid JSON Patch');
   // json-merge-patch modifies its target in place: give it a copy.
-  return jsonMergePatch.apply(structuredClone(current), parsed.value) as KubeObject;
+  return jsonMergePatch.apply(deepCopy(current), parsed.value) as KubeObject;
 }
 
 function applyStrategicMergePatch(gvk: GroupVersionKind, current: KubeObject, body: string): KubeObject {

@@ -24,6 +24,7 @@
 import { objectDefinition, propertyType } from '../../../api/schema/definitions.js';
 import { shortName, type FieldType } from '../../../api/schema/model.js';
 import { hasMergeStrategy, patchMetaOf, type PatchMeta } from '../../../api/schema/patch-strategies.js';
+import { deepCopy } from '../../../api/objects.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -97,7 +98,7 @@ function schemaName(schema: Schema): string {
  */
 export function strategicMergePatch(original: JsonObject, patch: JsonObject, definitionName?: string): JsonObject {
   const schema = definitionName && objectDefinition(definitionName) ? { struct: definitionName } : undefined;
-  return mergeMap(structuredClone(original), structuredClone(patch), schema);
+  return mergeMap(deepCopy(original), deepCopy(patch), schema);
 }
 
 // ---------------------------------------------------------------------------------------------

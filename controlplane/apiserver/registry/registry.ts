@@ -29,6 +29,7 @@ import {
   TxnFailedError,
 } from '../../store/store.js';
 import type { KeyValue, Store, TxnOp } from '../../store/store.js';
+import type { User } from '../auth.js';
 import type { CacheEvent, WatchCache } from '../watchcache.js';
 import { cacheEventFrom } from '../watchcache.js';
 import { collectionPrefix, decodeObject, encodeObject, encodedWithRevision, objectStorageKey, parseResourceVersion } from './codec.js';
@@ -36,12 +37,15 @@ import { conversionFor } from './conversion.js';
 import type { Conversion } from './conversion.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import type { Strategy } from './strategy.js';
+import { deepCopy } from '../../../api/objects.js';
 
 /** What a write request carries besides the object. */
 export interface WriteOptions {
   dryRun?: boolean;
   /** Commits the write only while the writer still holds its leader lease (see fence.ts). */
   fence?: Fence;
+  /** Who asked (admission hooks decide by it); absent for the server's own writes. */
+  requester?: User;
 }
 
 /**
@@ -50,11 +54,15 @@ export interface WriteOptions {
  * because the lease merely moved on (a renewal), so only a change of holder stops the write.
  */
 export interface Fence {
-  resolve(): Promise<TxnOp>;
+  /**
+   * The check to commit with the write. `fresh` false may answer from what the fence last
+   * read (a stale answer only fails the check); a retry after such a failure asks `fresh`.
+   */
+  resolve(fresh: boolean): Promise<TxnOp>;
 }
 
-async function fenceOps(options: WriteOptions): Promise<TxnOp[]> {
-  return options.fence ? [await options.fence.resolve()] : [];
+async function fenceOps(options: WriteOptions, attempt: number): Promise<TxnOp[]> {
+  return options.fence ? [await options.fence.resolve(attempt > 0)] : [];
 }
 
 /** True when a transaction failed on its trailing fence check (the lease was renewed meanwhile). */
@@ -105,7 +113,7 @@ export type RegistryWatchEvent =
 /** Hooks the API server gives every registry: validation, defaults, allocations, namespaces. */
 export interface RegistryHooks {
   applyDefaults(resource: ResourceType, obj: KubeObject): void;
-  validateCreate(resource: ResourceType, obj: KubeObject): FieldError[];
+  validateCreate(resource: ResourceType, obj: KubeObject, requester: User | undefined): FieldError[];
   validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject): FieldError[];
   validateStatusUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject): FieldError[];
   /** Throws NotFound / Forbidden (terminating) when objects cannot be created in `namespace`. */
@@ -371,7 +379,7 @@ export class Registry {
     for (let attempt = 0; ; attempt++) {
       // A fresh copy per attempt: defaulting, preparation and allocation mutate it, and a retry
       // (new generated name, a reservation lost to another writer) must start from the input.
-      const candidate = structuredClone(input);
+      const candidate = deepCopy(input);
       const meta: ObjectMeta = (candidate.metadata ??= {});
       if (objectNamespace) meta.namespace = objectNamespace;
       else delete meta.namespace;
@@ -393,13 +401,13 @@ export class Registry {
         // Allocation comes before validation, as in kube-apiserver: validation sees the
         // allocated ClusterIP and node ports. Nothing is reserved until the transaction runs.
         const allocations = (await this.hooks.allocate?.(this.resource, candidate, undefined)) ?? [];
-        const errs = this.hooks.validateCreate(this.resource, candidate);
+        const errs = this.hooks.validateCreate(this.resource, candidate, options.requester);
         if (errs.length > 0) throw invalid(this.resource, name, errs);
         if (options.dryRun) return candidate;
         const key = this.key(objectNamespace, name);
         ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations];
         ops.push(...(this.hooks.companions?.(this.resource, candidate) ?? []));
-        ops.push(...(await fenceOps(options)));
+        ops.push(...(await fenceOps(options, attempt)));
         const [created] = await this.store.txn(ops);
         // What was stored is `candidate` (the stored form carries no resourceVersion).
         meta.resourceVersion = String(created!.modRevision);
@@ -433,7 +441,7 @@ export class Registry {
       if (!kv) throw notFound(this.groupResource, name);
       if (options.expectedRv !== undefined && options.expectedRv !== kv.modRevision) throw conflict(this.groupResource, name);
       const current = this.decode(kv);
-      const next = await mutate(structuredClone(current));
+      const next = await mutate(deepCopy(current));
       if (next === undefined) return current;
       const finalize = this.shouldDeleteAfterUpdate(next);
       if (options.dryRun) return next;
@@ -443,7 +451,7 @@ export class Registry {
         const op: TxnOp = finalize
           ? { op: 'delete', key, expectedModRevision: kv.modRevision }
           : { op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision };
-        ops = [op, ...release, ...allocations, ...(await fenceOps(options))];
+        ops = [op, ...release, ...allocations, ...(await fenceOps(options, attempt))];
         const [written] = await this.store.txn(ops);
         // What was stored is `next`: answer with it rather than decoding the stored text again.
         next.metadata = { ...next.metadata, resourceVersion: String(written!.modRevision) };
@@ -545,7 +553,7 @@ export class Registry {
     } else if (subresource === 'finalize') {
       next = { ...current, spec: { ...(current['spec'] as object), finalizers: (input['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
     } else {
-      next = structuredClone(input);
+      next = deepCopy(input);
       next.apiVersion = current.apiVersion;
       next.kind = current.kind;
       const meta = (next.metadata ??= {});
@@ -610,7 +618,7 @@ export class Registry {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
         );
       }
-      const next = structuredClone(current);
+      const next = deepCopy(current);
       const nextMeta = next.metadata!;
       const finalizers = new Set(nextMeta.finalizers ?? []);
       // The garbage collector acts on these two finalizers (Kubernetes' propagation policies).
@@ -624,7 +632,7 @@ export class Registry {
         if (options.dryRun) return { object: current, deleted: true };
         try {
           const release = this.hooks.release?.(this.resource, current) ?? [];
-          ops = [{ op: 'delete', key, expectedModRevision: kv.modRevision }, ...release, ...(await fenceOps(options))];
+          ops = [{ op: 'delete', key, expectedModRevision: kv.modRevision }, ...release, ...(await fenceOps(options, attempt))];
           const [deleted] = await this.store.txn(ops);
           return { object: { ...current, metadata: { ...meta, resourceVersion: String(deleted!.modRevision) } }, deleted: true };
         } catch (err) {
@@ -648,7 +656,7 @@ export class Registry {
       if (JSON.stringify(next) === JSON.stringify(current)) return { object: current, deleted: false };
       if (options.dryRun) return { object: next, deleted: false };
       try {
-        ops = [{ op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision }, ...(await fenceOps(options))];
+        ops = [{ op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision }, ...(await fenceOps(options, attempt))];
         const [updated] = await this.store.txn(ops);
         return { object: this.decode(updated!), deleted: false };
       } catch (err) {

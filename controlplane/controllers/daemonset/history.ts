@@ -7,10 +7,11 @@
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import { canonicalJson, podTemplateHash } from '../deployment/hash.js';
 import { CONTROLLER_REVISION_HASH_LABEL } from './pod-template.js';
+import { deepCopy } from '../../../api/objects.js';
 
 /** The data a ControllerRevision of this DaemonSet's current template holds (getPatch). */
 export function revisionData(ds: DaemonSet): Record<string, unknown> {
-  return { spec: { template: { ...(structuredClone(ds.spec?.template ?? {}) as object), $patch: 'replace' } } };
+  return { spec: { template: { ...(deepCopy(ds.spec?.template ?? {}) as object), $patch: 'replace' } } };
 }
 
 /** Whether a revision holds the DaemonSet's current template. */

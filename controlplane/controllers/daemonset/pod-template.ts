@@ -5,6 +5,7 @@
 import type { Affinity, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import { daemonTolerations, withTolerations } from './node-eligibility.js';
+import { deepCopy } from '../../../api/objects.js';
 
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 /** Kept for pods of DaemonSets that carry the deprecated template-generation annotation. */
@@ -17,7 +18,7 @@ export function templateGeneration(ds: DaemonSet): string | undefined {
 
 /** The template every pod of the current revision is made from (util.CreatePodTemplate). */
 export function daemonPodTemplate(ds: DaemonSet, hash: string): PodTemplateSpec {
-  const template = structuredClone(ds.spec?.template ?? {}) as PodTemplateSpec;
+  const template = deepCopy(ds.spec?.template ?? {}) as PodTemplateSpec;
   const spec = template.spec ?? { containers: [] };
   const labels: Record<string, string> = { ...template.metadata?.labels };
   const generation = templateGeneration(ds);

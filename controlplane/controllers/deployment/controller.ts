@@ -13,7 +13,7 @@ import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { LabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
-import { objectKey } from '../../../api/objects.js';
+import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
@@ -66,7 +66,7 @@ export class DeploymentController implements Controller {
       this.options.workers ?? 2,
       (key) => {
         const cached = informers.deployments.get(key);
-        return cached ? new DeploymentSync(ctx, informers, structuredClone(cached), now).sync() : Promise.resolve();
+        return cached ? new DeploymentSync(ctx, informers, deepCopy(cached), now).sync() : Promise.resolve();
       },
       signal,
       syncErrorLogger(ctx.logger, 'deployment'),

@@ -5,6 +5,7 @@
 // so no words). Templates that differ only in the hash label are "the same" template.
 
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { deepCopy } from '../../../api/objects.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
@@ -73,7 +74,7 @@ export function podTemplateHash(template: PodTemplateSpec | undefined, collision
 }
 
 function withoutHashLabel(template: PodTemplateSpec | undefined): PodTemplateSpec {
-  const copy = structuredClone(template ?? {}) as { metadata?: { labels?: Record<string, string> } };
+  const copy = deepCopy(template ?? {}) as { metadata?: { labels?: Record<string, string> } };
   if (copy.metadata?.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH_LABEL];
   return copy as PodTemplateSpec;
 }

@@ -12,6 +12,7 @@ import type { EventRecorder } from '../../../api/events.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { apiVersionOf, resourceFor } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
+import { deepCopy } from '../../../api/objects.js';
 
 export type PodObject = Pod & KubeObject;
 
@@ -58,7 +59,7 @@ export function podFromTemplate(template: PodTemplateSpec | undefined, namespace
       namespace,
       ownerReferences: [ownerRef],
     },
-    spec: structuredClone(template?.spec ?? { containers: [] }),
+    spec: deepCopy(template?.spec ?? { containers: [] }),
   };
   if (meta.labels) pod.metadata!.labels = { ...meta.labels };
   if (meta.annotations) pod.metadata!.annotations = { ...meta.annotations };
