@@ -5,6 +5,7 @@
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { isStatus, StatusError } from './errors.js';
+import { streamLines } from './lines.js';
 import type { KubeconfigConnection } from './kubeconfig.js';
 import type { KubeList, KubeObject, WatchEvent } from './objects.js';
 import { resourcePath } from './resources.js';
@@ -232,19 +233,12 @@ export class KubeClient {
       bodyTimeout: 0,
     });
     if (res.statusCode !== 200) throw statusErrorFrom(res.statusCode, await res.body.text());
-    let buffered = '';
     try {
-      for await (const chunk of res.body) {
-        buffered += (chunk as Buffer).toString('utf8');
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          if (!line.trim()) continue;
-          const event = JSON.parse(line) as WatchEvent<T>;
-          if (event.type === 'ERROR') throw StatusError.fromStatus(event.object);
-          yield event;
-        }
+      for await (const line of streamLines(res.body)) {
+        if (!line.trim()) continue;
+        const event = JSON.parse(line) as WatchEvent<T>;
+        if (event.type === 'ERROR') throw StatusError.fromStatus(event.object);
+        yield event;
       }
     } catch (err) {
       if (signal?.aborted) return;

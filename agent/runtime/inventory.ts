@@ -10,6 +10,7 @@ import { isDockerNotFound } from './engine.js';
 import type { ContainerIdentity } from './labels.js';
 import { identityFromLabels, LABELS } from './labels.js';
 import { delay as sleep } from '../../api/delay.js';
+import { streamLines } from '../../api/lines.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -217,16 +218,9 @@ export class ContainerInventory {
   private async consume(stream: NodeJS.ReadableStream, signal: AbortSignal): Promise<void> {
     const onAbort = () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     signal.addEventListener('abort', onAbort, { once: true });
-    let buffered = '';
     try {
-      for await (const chunk of stream) {
-        buffered += chunk.toString();
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
-          if (line) this.handle(line);
-        }
+      for await (const line of streamLines(stream as AsyncIterable<Buffer>)) {
+        if (line.trim()) this.handle(line.trim());
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
