@@ -87,8 +87,10 @@ const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(root,
 const agent = spawn(
   process.execPath,
   [
-    // As systemd/skiff-agent.service runs it.
+    // As systemd/skiff-agent.service runs it (AGENT_NODE_FLAGS adds flags, to try one out).
     '--max-semi-space-size=1',
+    '--v8-pool-size=1',
+    ...(process.env['AGENT_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
     ...entry,
     'agent',
     `--kubeconfig=${controlPlane.kubeconfigPath}`,
