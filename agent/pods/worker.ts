@@ -16,7 +16,7 @@ import type { ContainerView, WaitingReason } from '../status/podstatus.js';
 import { apiTime, computePodStatus, hasEnded } from '../status/podstatus.js';
 import { forgetProjections } from '../volumes/atomic-writer.js';
 import type { PreparedVolume } from '../volumes/volumes.js';
-import { prepareVolumes, VolumeError } from '../volumes/volumes.js';
+import { prepareVolumes, releaseVolumes, VolumeError } from '../volumes/volumes.js';
 import type { PodActions } from './actions.js';
 import { computePodActions, instancesOf, latestSandbox, newestFirst } from './actions.js';
 import { goDuration } from './backoff.js';
@@ -471,6 +471,7 @@ export class PodWorker {
     }
     const dir = podDir(ctx.config, this.uid);
     forgetProjections(dir);
+    await releaseVolumes(dir);
     await rm(dir, { recursive: true, force: true });
     ctx.statusWriter.forget(this.uid);
     ctx.restartBackOff.resetPrefix(`${this.uid}/`);

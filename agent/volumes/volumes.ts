@@ -1,12 +1,17 @@
 // Pod volumes on the node: each volume of the pod becomes a directory (or a host path) that the
-// containers bind-mount. emptyDir lives under the pod's directory in the data dir; hostPath is
+// containers bind-mount. emptyDir lives under the pod's directory in the data dir (with medium
+// Memory, on a tmpfs mounted there, sized as the kubelet sizes it, and unmounted when the pod's
+// directory goes: `releaseVolumes`); hostPath is
 // checked (and created) per its type; configMap, secret, downwardAPI and projected volumes are
 // files written atomically and refreshed on every sync, so updates reach running containers.
 // A source Skiff cannot provide is an error with a message that names it.
 
-import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { Container, DownwardAPIVolumeFile, Pod, Volume } from 'kubernetes-types/core/v1.js';
+import type { Container, DownwardAPIVolumeFile, EmptyDirVolumeSource, Pod, Volume } from 'kubernetes-types/core/v1.js';
+import { parseQuantity } from '../../api/quantity.js';
 import type { NodeAllocatable, PodRuntimeFields } from '../pods/downward.js';
 import { fieldRefValue, resourceFieldValue } from '../pods/downward.js';
 import type { ReferencedObjects } from '../pods/referenced-objects.js';
@@ -131,15 +136,65 @@ function sourceName(volume: Volume): string {
   return Object.keys(volume).find((k) => k !== 'name') ?? 'none';
 }
 
+const run = promisify(execFile);
+const EMPTY_DIR = 'kubernetes.io~empty-dir';
+
+/** True when `dir` is the root of a mount (its device differs from its parent's). */
+async function isMountPoint(dir: string): Promise<boolean> {
+  const [self, parent] = await Promise.all([stat(dir), stat(dirname(dir))]);
+  return self.dev !== parent.dev;
+}
+
+/**
+ * The size of a memory-backed emptyDir, as the kubelet computes it: the node's allocatable
+ * memory, or less when every container of the pod has a memory limit (their sum) or the volume
+ * has a sizeLimit. The tmpfs counts against no container's limit here (Docker charges its pages
+ * to whoever touches them first), so the size is what keeps one pod from filling the node's memory.
+ */
+export function memoryVolumeBytes(pod: Pod, source: EmptyDirVolumeSource, allocatableMemoryBytes: number): number {
+  let bytes = allocatableMemoryBytes;
+  const containers = pod.spec?.containers ?? [];
+  const limits = containers.map((c) => (c.resources?.limits as Record<string, string | number> | undefined)?.['memory']);
+  if (containers.length > 0 && limits.every((l) => l !== undefined)) {
+    bytes = Math.min(bytes, limits.reduce((sum: number, l) => sum + parseQuantity(l!).value(), 0));
+  }
+  if (source.sizeLimit !== undefined) bytes = Math.min(bytes, parseQuantity(source.sizeLimit).value());
+  return Math.max(bytes, 4096);
+}
+
+async function emptyDir(ctx: VolumeContext, volume: Volume & { emptyDir: EmptyDirVolumeSource }): Promise<PreparedVolume> {
+  const dir = join(ctx.podDir, 'volumes', EMPTY_DIR, volume.name);
+  const medium = volume.emptyDir.medium ?? '';
+  if (medium !== '' && medium !== 'Memory') {
+    throw new Error(`emptyDir medium "${medium}" is not supported by Skiff's agent (supported: "" for the node's disk, "Memory")`);
+  }
+  await mkdir(dir, { recursive: true });
+  if (medium === 'Memory' && !(await isMountPoint(dir))) {
+    const size = memoryVolumeBytes(ctx.pod, volume.emptyDir, ctx.allocatable.memoryBytes);
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0777,nosuid,nodev`, 'tmpfs', dir]).catch((err: Error & { stderr?: string }) => {
+      throw new Error(`mounting a tmpfs for a memory-backed emptyDir failed: ${(err.stderr ?? err.message).trim()}`);
+    });
+  }
+  // Any container user may write an emptyDir, as in Kubernetes.
+  await chmod(dir, 0o777);
+  return { hostPath: dir, readOnly: false };
+}
+
+/** Unmounts the pod's memory-backed emptyDirs; call before removing the pod's directory. */
+export async function releaseVolumes(podDir: string): Promise<void> {
+  const base = join(podDir, 'volumes', EMPTY_DIR);
+  const names = await readdir(base).catch(() => [] as string[]);
+  for (const name of names) {
+    const dir = join(base, name);
+    if (!(await isMountPoint(dir).catch(() => false))) continue;
+    // The containers are gone by now; a lazy unmount covers a process still holding it open.
+    await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
+  }
+}
+
 async function prepareOne(ctx: VolumeContext, volume: Volume): Promise<PreparedVolume> {
   const base = join(ctx.podDir, 'volumes');
-  if (volume.emptyDir) {
-    const dir = join(base, 'kubernetes.io~empty-dir', volume.name);
-    await mkdir(dir, { recursive: true });
-    // Any container user may write an emptyDir, as in Kubernetes.
-    await chmod(dir, 0o777);
-    return { hostPath: dir, readOnly: false };
-  }
+  if (volume.emptyDir) return emptyDir(ctx, volume as Volume & { emptyDir: EmptyDirVolumeSource });
   if (volume.hostPath) {
     await hostPathVolume(volume.hostPath.path, volume.hostPath.type ?? '');
     return { hostPath: volume.hostPath.path, readOnly: false };

@@ -3,6 +3,7 @@
 // deletion, logs and resource usage, and the node it registers.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../helpers/cluster.js';
 import type { AgentHarness } from './harness.js';
@@ -158,6 +159,32 @@ describe('agent: running pods', () => {
     assert.deepEqual(text.trim().split('\n'), ['first', 'second', 'app']);
     const get = await h.cluster.kubectl(['get', 'pod', 'inits', '--no-headers']);
     assert.match(get.stdout, /inits\s+1\/1\s+Running/);
+  });
+
+  test('a memory-backed emptyDir is one tmpfs that the pod\'s containers share, gone with the pod', async () => {
+    const mount = [{ name: 'mem', mountPath: '/mem' }];
+    await h.createPod({
+      metadata: { name: 'in-memory' },
+      spec: {
+        nodeName: h.nodeName,
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }],
+        initContainers: [shell('writer', image, 'echo from-init > /mem/note', { volumeMounts: mount })],
+        containers: [shell('reader', image, 'cat /mem/note; grep " /mem " /proc/mounts; exec sleep 3600', { volumeMounts: mount })],
+      },
+    });
+    const pod = await h.waitForPod('in-memory', (p) => (p.status?.phase === 'Running' ? p : undefined), 30_000, 'Running');
+    const text = await eventually(async () => {
+      const t = await readAll(await h.agent!.logs.logs('default', 'in-memory', 'reader', {}, new AbortController().signal));
+      return t.includes('/mem') ? t : undefined;
+    }, 10_000, 'reader log');
+    assert.equal(text.split('\n')[0], 'from-init');
+    assert.match(text, /^tmpfs \/mem tmpfs .*size=4096k/m);
+    const hostMounts = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((line) => line.includes(pod.metadata!.uid!));
+    assert.equal((await hostMounts()).length, 1);
+    await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/in-memory');
+    // The agent finishes the pod object's deletion, then removes its containers and directory.
+    await eventually(async () => ((await h.getPod('in-memory')) === undefined && (await hostMounts()).length === 0 ? true : undefined), 30_000, 'pod and its tmpfs gone');
   });
 
   test('env and files come from ConfigMaps and Secrets (items, modes, envFrom, fieldRef); updates reach the files', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { ReferencedObjects } from '../../agent/pods/referenced-objects.js';
 import { writeProjection } from '../../agent/volumes/atomic-writer.js';
-import { containerBinds, prepareVolumes, VolumeError } from '../../agent/volumes/volumes.js';
+import { containerBinds, memoryVolumeBytes, prepareVolumes, releaseVolumes, VolumeError } from '../../agent/volumes/volumes.js';
 
 describe('volumes', () => {
   let dir: string;
@@ -102,5 +102,56 @@ describe('volumes', () => {
     assert.match((await failing({ name: 'n', nfs: { server: 's', path: '/' } }))!, /volume source nfs is not supported by Skiff's agent/);
     assert.match((await failing({ name: 'h', hostPath: { path: join(dir, 'absent'), type: 'Directory' } }))!, /is not a directory/);
     assert.match((await failing({ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }))!, /projected source serviceAccountToken is not supported/);
+    assert.match((await failing({ name: 'hp', emptyDir: { medium: 'HugePages' } }))!, /emptyDir medium "HugePages" is not supported by Skiff's agent/);
+  });
+
+  test('a memory-backed emptyDir is a tmpfs of the kubelet\'s size, mounted once, unmounted on release', async () => {
+    const pod: Pod = {
+      metadata: { name: 'mem', namespace: 'd', uid: 'uid-mem' },
+      spec: {
+        containers: [
+          { name: 'a', resources: { limits: { memory: '64Mi' } } },
+          { name: 'b', resources: { limits: { memory: '32Mi' } } },
+        ],
+        volumes: [
+          { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+          { name: 'cache', emptyDir: { medium: 'Memory' } },
+        ],
+      },
+    };
+    const mountOf = async (path: string) =>
+      (await readFile('/proc/self/mountinfo', 'utf8'))
+        .split('\n')
+        .map((line) => line.split(' '))
+        .find((fields) => fields[4] === path);
+    const sizeKiB = (fields: string[] | undefined) => Number(/size=(\d+)k/.exec(fields?.at(-1) ?? '')?.[1]);
+    const context = ctx(pod);
+    const volumes = await prepareVolumes(context);
+    const shm = volumes.get('shm')!.hostPath;
+    const cache = volumes.get('cache')!.hostPath;
+    assert.equal((await mountOf(shm))?.at(-3), 'tmpfs');
+    assert.equal(sizeKiB(await mountOf(shm)), 8 * 1024); // the sizeLimit
+    assert.equal(sizeKiB(await mountOf(cache)), 96 * 1024); // every container has a limit: their sum
+    assert.equal((await stat(shm)).mode & 0o777, 0o777);
+    // A second sync (or an agent restarted over a running pod) does not stack another mount.
+    await writeFile(join(shm, 'kept'), 'x');
+    await prepareVolumes(context);
+    assert.equal(await readFile(join(shm, 'kept'), 'utf8'), 'x');
+    assert.equal((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4] === shm).length, 1);
+    await releaseVolumes(context.podDir);
+    assert.equal(await mountOf(shm), undefined);
+    assert.equal(await mountOf(cache), undefined);
+    await rm(context.podDir, { recursive: true });
+  });
+
+  test('memory-backed emptyDir size: node allocatable unless limits or sizeLimit are smaller', () => {
+    const gib = 1024 ** 3;
+    const pod = (limits: (string | undefined)[]): Pod => ({
+      spec: { containers: limits.map((memory, i) => ({ name: `c${i}`, resources: memory ? { limits: { memory } } : {} })) },
+    });
+    assert.equal(memoryVolumeBytes(pod(['1Gi', undefined]), {}, 4 * gib), 4 * gib); // one container unlimited
+    assert.equal(memoryVolumeBytes(pod(['1Gi', '512Mi']), {}, 4 * gib), 1.5 * gib);
+    assert.equal(memoryVolumeBytes(pod(['1Gi']), { sizeLimit: '100Mi' }, 4 * gib), 100 * 1024 ** 2);
+    assert.equal(memoryVolumeBytes(pod(['8Gi']), {}, 2 * gib), 2 * gib);
   });
 });
