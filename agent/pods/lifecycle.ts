@@ -1,5 +1,6 @@
-// Lifecycle handlers (preStop) run against a container: exec inside it, an HTTP GET to the pod,
-// or a sleep. A handler that fails is reported; termination goes on regardless, as in Kubernetes.
+// Lifecycle handlers (postStart, preStop) run against a container: exec inside it, an HTTP GET
+// to the pod, or a sleep. As in Kubernetes, a failed preStop is reported and termination goes on
+// (termination.ts); a failed postStart is reported and kills the container (start.ts).
 
 import type { Container, LifecycleHandler } from 'kubernetes-types/core/v1.js';
 import type { Engine } from '../runtime/engine.js';

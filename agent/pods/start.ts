@@ -18,6 +18,8 @@ import { goDuration } from './backoff.js';
 import type { WorkerContext } from './context.js';
 import { podDir } from './context.js';
 import { ContainerConfigError, containerEnv, expandCommand } from './env.js';
+import { runLifecycleHandler } from './lifecycle.js';
+import { killContainer, MINIMUM_GRACE_SECONDS } from './termination.js';
 
 export type StepResult = { ok: true } | { ok: false; retryMs: number };
 
@@ -157,11 +159,23 @@ export async function startContainer(
   }
   events.container(pod, container, 'Normal', 'Created', `Created container: ${container.name}`);
   waiting.delete(container.name);
-  return startCreated(ctx, pod, container, id, start.restartCount);
+  return startCreated(ctx, pod, container, id, start.restartCount, sandbox.ip);
 }
 
-/** Starts a created container (also one left created by an agent that stopped in between). */
-export async function startCreated(ctx: WorkerContext, pod: Pod, container: Container, id: string, restartCount: number): Promise<StepResult> {
+/**
+ * Starts a created container (also one left created by an agent that stopped in between), then
+ * runs its postStart hook. As in Kubernetes, the hook runs once the container has started and a
+ * hook that fails kills the container (its restart policy then applies); Skiff bounds the hook by
+ * the pod's termination grace period, where the kubelet would wait for a hung hook forever.
+ */
+export async function startCreated(
+  ctx: WorkerContext,
+  pod: Pod,
+  container: Container,
+  id: string,
+  restartCount: number,
+  podIp: string | undefined,
+): Promise<StepResult> {
   try {
     await ctx.engine.call('start_container', (d) => d.getContainer(id).start());
   } catch (err) {
@@ -173,7 +187,16 @@ export async function startCreated(ctx: WorkerContext, pod: Pod, container: Cont
   }
   ctx.events.container(pod, container, 'Normal', 'Started', `Started container ${container.name}`);
   if (restartCount > 0) ctx.metrics.containerRestarts.inc({ namespace: pod.metadata?.namespace ?? '' });
-  await ctx.inventory.refresh(id, false);
+  const started = await ctx.inventory.refresh(id, false);
+  const postStart = container.lifecycle?.postStart;
+  if (postStart && started) {
+    const graceSeconds = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const failed = await runLifecycleHandler(ctx.engine, postStart, container, id, podIp, Math.max(MINIMUM_GRACE_SECONDS, graceSeconds) * 1000);
+    if (failed) {
+      ctx.events.container(pod, container, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${failed}`);
+      await killContainer(ctx, { pod, instance: started, container, gracePeriodSeconds: graceSeconds, message: 'FailedPostStartHook', podIp });
+    }
+  }
   return { ok: true };
 }
 

@@ -219,8 +219,9 @@ export class PodWorker {
     }
     if (actions.startCreated.length) {
       const specs = new Map(specContainers(pod).map((c) => [c.name, c]));
+      const podIp = latestSandbox(containers)?.ip;
       await Promise.all(
-        actions.startCreated.map((c) => startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount)),
+        actions.startCreated.map((c) => startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount, podIp)),
       );
       return true;
     }

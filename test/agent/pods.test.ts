@@ -187,6 +187,37 @@ describe('agent: running pods', () => {
     await eventually(async () => ((await h.getPod('in-memory')) === undefined && (await hostMounts()).length === 0 ? true : undefined), 30_000, 'pod and its tmpfs gone');
   });
 
+  test('a postStart hook runs after the start; one that fails kills the container, which restarts', async () => {
+    await h.createPod({
+      metadata: { name: 'hooked' },
+      spec: {
+        nodeName: h.nodeName,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            ...shell('main', image, 'for i in $(seq 1 50); do [ -f /tmp/hook ] && break; sleep 0.1; done; cat /tmp/hook; exec sleep 3600'),
+            lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hooked > /tmp/hook'] } } },
+          },
+          { ...shell('failing', image, 'exec sleep 3600'), lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo nope; exit 3'] } } } },
+        ],
+      },
+    });
+    const text = await eventually(async () => {
+      const t = await readAll(await h.agent!.logs.logs('default', 'hooked', 'main', {}, new AbortController().signal));
+      return t.includes('hooked') ? t : undefined;
+    }, 15_000, 'main log');
+    assert.equal(text.trim(), 'hooked');
+    const pod = await h.waitForPod('hooked', (p) => ((containerStatus(p, 'failing')?.restartCount ?? 0) >= 1 ? p : undefined), 30_000, 'failing container restarted');
+    assert.equal(containerStatus(pod, 'main').restartCount, 0);
+    const events = await h.events('hooked');
+    const failed = events.find((e) => e.reason === 'FailedPostStartHook');
+    assert.equal(failed?.type, 'Warning');
+    assert.equal(failed?.involvedObject?.fieldPath, 'spec.containers{failing}');
+    assert.match(failed?.message ?? '', /PostStartHook failed: command exited with 3: nope/);
+    assert.ok(events.some((e) => e.reason === 'Killing' && e.message === 'FailedPostStartHook' && e.involvedObject?.fieldPath === 'spec.containers{failing}'));
+    await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/hooked?gracePeriodSeconds=0');
+  });
+
   test('env and files come from ConfigMaps and Secrets (items, modes, envFrom, fieldRef); updates reach the files', async () => {
     await h.cluster.api('POST', '/api/v1/namespaces/default/configmaps', {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { greeting: 'hello', 'app.conf': 'mode=fast\n', LEVEL: 'debug' } },
