@@ -4,6 +4,8 @@
 // it in the pod's sandbox, start it. Every failure becomes the container's waiting reason and an
 // event, and the caller learns when to try again; nothing here throws for bad input.
 
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type Docker from 'dockerode';
 import { dockerErrorMessage, isDockerConflict } from '../runtime/engine.js';
@@ -112,9 +114,11 @@ export async function startContainer(
 
   let env: Map<string, string>;
   let binds: string[];
+  let terminationFile: string | undefined;
   try {
     env = await containerEnv({ pod, container, runtime: { podIp: sandbox.ip, hostIp: ctx.hostIp }, allocatable: ctx.allocatable(), objects: ctx.objects });
     binds = [...(await containerBinds(container, volumes)), ...etcBinds(ctx, pod, container)];
+    terminationFile = await terminationMessageBind(ctx, pod, container, start.restartCount, binds);
   } catch (err) {
     if (!(err instanceof ContainerConfigError || err instanceof VolumeError)) throw err;
     waiting.set(container.name, { reason: 'CreateContainerConfigError', message: err.message });
@@ -135,6 +139,8 @@ export async function startContainer(
     sandboxId: sandbox.id,
     terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
     preStop: container.lifecycle?.preStop,
+    terminationMessageFile: terminationFile,
+    terminationMessagePolicy: terminationFile ? (container.terminationMessagePolicy === 'FallbackToLogsOnError' ? 'FallbackToLogsOnError' : 'File') : undefined,
   };
   if (start.backOffEventMs !== undefined) ctx.restartBackOff.next(restartBackOffKey(pod, container), start.backOffEventMs);
   const options = containerCreateOptions({
@@ -198,6 +204,23 @@ export async function startCreated(
     }
   }
   return { ok: true };
+}
+
+/**
+ * A fresh, empty, world-writable file for the container's termination message (the process may
+ * run as any user), bind-mounted at its terminationMessagePath unless a volume is mounted there.
+ * One per start, as the kubelet does, so that a restarted container does not inherit a message.
+ */
+async function terminationMessageBind(ctx: WorkerContext, pod: Pod, container: Container, restartCount: number, binds: string[]): Promise<string | undefined> {
+  const path = container.terminationMessagePath;
+  if (!path || (container.volumeMounts ?? []).some((m) => m.mountPath === path)) return undefined;
+  const dir = join(podDir(ctx.config, pod.metadata?.uid ?? ''), 'containers', container.name);
+  const file = join(dir, String(restartCount));
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, '');
+  await chmod(file, 0o666);
+  binds.push(`${file}:${path}`);
+  return file;
 }
 
 /** /etc/hosts and /etc/resolv.conf of the pod, unless the container mounts its own or uses the host's network. */

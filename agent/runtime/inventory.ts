@@ -11,6 +11,7 @@ import type { ContainerIdentity } from './labels.js';
 import { identityFromLabels, LABELS } from './labels.js';
 import { delay as sleep } from '../../api/delay.js';
 import { streamLines } from '../../api/lines.js';
+import { readTerminationMessage } from './termination-message.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -32,6 +33,8 @@ export interface RuntimeContainer {
   error: string;
   /** Sandboxes: the pod IP (on the pod network). */
   ip?: string;
+  /** Exited app and init containers: their termination message (termination-message.ts). */
+  terminationMessage?: string;
 }
 
 /** Container events that change what the agent knows; exec_* events (probes) are not among them. */
@@ -167,6 +170,22 @@ export class ContainerInventory {
       ip,
     };
     const before = this.containers.get(id);
+    if ((container.state === 'exited' || container.state === 'dead') && identity.terminationMessageFile) {
+      // Read once per exit: the file does not change once its container has ended.
+      container.terminationMessage =
+        before && before.finishedAt === container.finishedAt && before.terminationMessage !== undefined
+          ? before.terminationMessage
+          : await readTerminationMessage(this.engine, {
+              id,
+              tty: !!info.Config.Tty,
+              exitCode: container.exitCode,
+              file: identity.terminationMessageFile,
+              policy: identity.terminationMessagePolicy ?? 'File',
+            }).catch((err: unknown) => {
+              this.options.logger.debug({ err: String(err), id }, 'reading the termination message failed');
+              return '';
+            });
+    }
     this.containers.set(id, container);
     if (notify && (!before || fingerprint(before) !== fingerprint(container))) this.options.onChange(identity.podUid);
     return container;

@@ -21,6 +21,9 @@ export const LABELS = {
   sandboxId: 'skiff.sandbox-id',
   gracePeriod: 'skiff.termination-grace-period',
   preStop: 'skiff.pre-stop',
+  /** App and init containers: the host file behind terminationMessagePath, and the policy. */
+  terminationMessageFile: 'skiff.termination-message-file',
+  terminationMessagePolicy: 'skiff.termination-message-policy',
   /** On the pod network: the pod CIDR it was made for. */
   podCidr: 'skiff.pod-cidr',
 } as const;
@@ -45,6 +48,8 @@ export interface ContainerIdentity {
   sandboxId?: string;
   terminationGracePeriodSeconds: number;
   preStop?: LifecycleHandler;
+  terminationMessageFile?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
 }
 
 export function identityLabels(id: ContainerIdentity, extra: Record<string, string> = {}): Record<string, string> {
@@ -63,6 +68,8 @@ export function identityLabels(id: ContainerIdentity, extra: Record<string, stri
   };
   if (id.sandboxId) labels[LABELS.sandboxId] = id.sandboxId;
   if (id.preStop) labels[LABELS.preStop] = JSON.stringify(id.preStop);
+  if (id.terminationMessageFile) labels[LABELS.terminationMessageFile] = id.terminationMessageFile;
+  if (id.terminationMessagePolicy) labels[LABELS.terminationMessagePolicy] = id.terminationMessagePolicy;
   return labels;
 }
 
@@ -100,7 +107,14 @@ export function identityFromLabels(labels: Record<string, string> | undefined): 
     sandboxId: labels[LABELS.sandboxId] || undefined,
     terminationGracePeriodSeconds: count(labels[LABELS.gracePeriod] ?? '30'),
     preStop,
+    ...terminationMessageFromLabels(labels),
   };
+}
+
+function terminationMessageFromLabels(labels: Record<string, string>): Pick<ContainerIdentity, 'terminationMessageFile' | 'terminationMessagePolicy'> {
+  const file = labels[LABELS.terminationMessageFile];
+  if (!file) return {};
+  return { terminationMessageFile: file, terminationMessagePolicy: labels[LABELS.terminationMessagePolicy] === 'FallbackToLogsOnError' ? 'FallbackToLogsOnError' : 'File' };
 }
 
 /** Docker container names in dockershim's scheme: k8s_<container>_<pod>_<namespace>_<uid>_<attempt>. */

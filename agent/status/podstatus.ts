@@ -85,6 +85,7 @@ export function terminatedState(c: RuntimeContainer): NonNullable<ContainerState
     containerID: `docker://${c.id}`,
   };
   if (startError) (state as { message?: string }).message = c.error;
+  else if (c.terminationMessage) (state as { message?: string }).message = c.terminationMessage;
   return state;
 }
 

@@ -218,6 +218,32 @@ describe('agent: running pods', () => {
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/hooked?gracePeriodSeconds=0');
   });
 
+  test('termination messages: the file at terminationMessagePath, or the log tail when the policy falls back to logs', async () => {
+    await h.createPod({
+      metadata: { name: 'last-words' },
+      spec: {
+        nodeName: h.nodeName,
+        restartPolicy: 'Never',
+        containers: [
+          shell('file', image, 'printf "bye from file" > /dev/termination-log; exit 1'),
+          { ...shell('custom', image, 'printf "custom path" > /tmp/why; exit 0'), terminationMessagePath: '/tmp/why' },
+          { ...shell('fallback', image, 'for i in $(seq 1 100); do echo "line $i"; done; exit 2'), terminationMessagePolicy: 'FallbackToLogsOnError' },
+          { ...shell('quiet', image, 'echo not a message; exit 3') },
+        ],
+      },
+    });
+    const pod = await h.waitForPod('last-words', (p) => (p.status?.phase === 'Failed' ? p : undefined), 30_000, 'Failed');
+    const message = (name: string) => containerStatus(pod, name).state.terminated.message as string | undefined;
+    assert.equal(message('file'), 'bye from file');
+    assert.equal(message('custom'), 'custom path');
+    const fallback = message('fallback')!;
+    assert.equal(fallback.trim().split('\n').length, 80); // the last 80 lines of the log
+    assert.ok(fallback.endsWith('line 100\n') && fallback.startsWith('line 21\n'), fallback);
+    assert.equal(message('quiet'), undefined); // policy File, empty file: no message, even on failure
+    const describe = await h.cluster.kubectl(['describe', 'pod', 'last-words']);
+    assert.match(describe.stdout, /Message:\s+bye from file/);
+  });
+
   test('env and files come from ConfigMaps and Secrets (items, modes, envFrom, fieldRef); updates reach the files', async () => {
     await h.cluster.api('POST', '/api/v1/namespaces/default/configmaps', {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { greeting: 'hello', 'app.conf': 'mode=fast\n', LEVEL: 'debug' } },

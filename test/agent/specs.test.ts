@@ -19,6 +19,8 @@ const identity: ContainerIdentity = {
   sandboxId: 'sb1',
   terminationGracePeriodSeconds: 45,
   preStop: { exec: { command: ['sh', '-c', 'sleep 1'] } },
+  terminationMessageFile: '/var/lib/skiff/pods/uid-1/containers/main/2',
+  terminationMessagePolicy: 'FallbackToLogsOnError',
 };
 
 const pod: Pod = {
