@@ -1,6 +1,7 @@
 // A container's environment as the kubelet builds it (pkg/kubelet/kubelet_pods.go
 // makeEnvironmentVariables): envFrom sources first, in order, then env entries, later ones
-// overriding earlier ones; `$(VAR)` in values refers to variables defined before; a missing
+// overriding earlier ones, then the service variables the container did not define itself
+// (service-env.ts); `$(VAR)` in values refers to variables defined before; a missing
 // non-optional ConfigMap, Secret or key is an error that keeps the container from being created
 // (CreateContainerConfigError) until it appears.
 
@@ -9,6 +10,7 @@ import type { NodeAllocatable, PodRuntimeFields } from './downward.js';
 import { fieldRefValue, resourceFieldValue } from './downward.js';
 import type { ReferencedObjects } from './referenced-objects.js';
 import { configMapData, secretData } from './referenced-objects.js';
+import { linkedServices, serviceEnvVars } from './service-env.js';
 
 /** The container cannot be configured (yet): its waiting reason is CreateContainerConfigError. */
 export class ContainerConfigError extends Error {
@@ -60,6 +62,11 @@ export async function containerEnv(ctx: EnvContext): Promise<Map<string, string>
   const { pod, container, objects } = ctx;
   const namespace = pod.metadata?.namespace ?? 'default';
   const env = new Map<string, string>();
+  const enableServiceLinks = pod.spec?.enableServiceLinks !== false;
+  const candidates = [...(await objects.services('default')), ...(enableServiceLinks && namespace !== 'default' ? await objects.services(namespace) : [])];
+  const services = serviceEnvVars(linkedServices(candidates, namespace, enableServiceLinks));
+  // `$(VAR)` may name a service variable too; the container's own definitions come first.
+  const lookup = (name: string) => env.get(name) ?? services.get(name);
 
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
@@ -85,7 +92,7 @@ export async function containerEnv(ctx: EnvContext): Promise<Map<string, string>
   for (const entry of container.env ?? []) {
     const from = entry.valueFrom;
     if (!from) {
-      env.set(entry.name, expandVars(entry.value ?? '', (n) => env.get(n)));
+      env.set(entry.name, expandVars(entry.value ?? '', lookup));
       continue;
     }
     if (from.fieldRef) {
@@ -130,6 +137,7 @@ export async function containerEnv(ctx: EnvContext): Promise<Map<string, string>
       throw new ContainerConfigError(`env ${entry.name}: unsupported valueFrom source`);
     }
   }
+  for (const [name, value] of services) if (!env.has(name)) env.set(name, value);
   return env;
 }
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ConfigMap, Container, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, Pod, Secret, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { ContainerConfigError, containerEnv, expandCommand, expandVars } from '../../agent/pods/env.js';
 import type { ReferencedObjects } from '../../agent/pods/referenced-objects.js';
 
-function objects(configMaps: Record<string, ConfigMap>, secrets: Record<string, Secret> = {}): ReferencedObjects {
+function objects(configMaps: Record<string, ConfigMap>, secrets: Record<string, Secret> = {}, services: Service[] = []): ReferencedObjects {
   return {
     configMap: async (_ns: string, name: string) => configMaps[name],
     secret: async (_ns: string, name: string) => secrets[name],
+    services: async (ns: string) => services.filter((s) => s.metadata?.namespace === ns),
   } as unknown as ReferencedObjects;
 }
 
@@ -16,9 +17,9 @@ const pod: Pod = {
   spec: { nodeName: 'node-a', serviceAccountName: 'default', containers: [] },
 };
 
-function env(container: Partial<Container>, objs = objects({})) {
+function env(container: Partial<Container>, objs = objects({}), of: Pod = pod) {
   return containerEnv({
-    pod,
+    pod: of,
     container: { name: 'main', ...container },
     runtime: { podIp: '10.42.0.7', hostIp: '192.168.1.10' },
     allocatable: { cpuMilli: 2000, memoryBytes: 4 * 1024 ** 3, ephemeralStorageBytes: 10 * 1024 ** 3 },
@@ -105,5 +106,35 @@ describe('container environment', () => {
     assert.deepEqual(expandCommand({ name: 'm', command: ['server', '--port=$(PORT)'] }, vars), { command: ['server', '--port=8080'], args: [] });
     assert.deepEqual(expandCommand({ name: 'm', args: ['$(PORT)'] }, vars), { command: undefined, args: ['8080'] });
     assert.deepEqual(expandCommand({ name: 'm' }, vars), { command: undefined, args: undefined });
+  });
+
+  test('service variables: the kubernetes Service always, the namespace\'s Services unless links are off; the container\'s own win', async () => {
+    const service = (namespace: string, name: string, clusterIP: string, ports: ServicePort[]): Service => ({
+      metadata: { namespace, name },
+      spec: { clusterIP, ports },
+    });
+    const services = [
+      service('default', 'kubernetes', '10.43.0.1', [{ name: 'https', port: 443, protocol: 'TCP' }]),
+      service('default', 'other', '10.43.0.9', [{ port: 1 }]), // another namespace's: not linked
+      service('shop', 'redis-main', '10.43.0.20', [{ name: 'client', port: 6379 }, { name: 'dns', port: 53, protocol: 'UDP' }]),
+      service('shop', 'headless', 'None', [{ port: 80 }]),
+    ];
+    const vars = await env({ env: [{ name: 'REDIS_MAIN_SERVICE_PORT', value: 'mine' }, { name: 'URL', value: 'redis://$(REDIS_MAIN_SERVICE_HOST):$(REDIS_MAIN_SERVICE_PORT_CLIENT)' }] }, objects({}, {}, services));
+    assert.equal(vars.get('KUBERNETES_SERVICE_HOST'), '10.43.0.1');
+    assert.equal(vars.get('KUBERNETES_SERVICE_PORT'), '443');
+    assert.equal(vars.get('KUBERNETES_SERVICE_PORT_HTTPS'), '443');
+    assert.equal(vars.get('KUBERNETES_PORT'), 'tcp://10.43.0.1:443');
+    assert.equal(vars.get('KUBERNETES_PORT_443_TCP_ADDR'), '10.43.0.1');
+    assert.equal(vars.get('REDIS_MAIN_SERVICE_HOST'), '10.43.0.20');
+    assert.equal(vars.get('REDIS_MAIN_SERVICE_PORT'), 'mine'); // defined by the container
+    assert.equal(vars.get('URL'), 'redis://10.43.0.20:6379');
+    assert.equal(vars.get('REDIS_MAIN_PORT_53_UDP'), 'udp://10.43.0.20:53');
+    assert.equal(vars.get('REDIS_MAIN_PORT_53_UDP_PROTO'), 'udp');
+    assert.equal(vars.get('REDIS_MAIN_PORT_6379_TCP_PORT'), '6379');
+    assert.equal(vars.get('OTHER_SERVICE_HOST'), undefined);
+    assert.equal([...vars.keys()].some((k) => k.startsWith('HEADLESS_')), false);
+    const unlinked = await env({}, objects({}, {}, services), { ...pod, spec: { ...pod.spec!, enableServiceLinks: false } });
+    assert.equal(unlinked.get('KUBERNETES_SERVICE_HOST'), '10.43.0.1');
+    assert.equal(unlinked.get('REDIS_MAIN_SERVICE_HOST'), undefined);
   });
 });

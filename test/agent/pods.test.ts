@@ -264,7 +264,7 @@ describe('agent: running pods', () => {
           shell(
             'main',
             image,
-            'echo "GREETING=$GREETING PASSWORD=$PASSWORD LEVEL=$CFG_LEVEL POD=$POD_NAME NS=$POD_NS NODE=$NODE IP=$POD_IP MSG=$MESSAGE"; cat /config/conf/app.conf; stat -L -c %a /secret/password; cat /secret/password; echo; cat /info/labels; echo; exec sleep 3600',
+            'echo "GREETING=$GREETING PASSWORD=$PASSWORD LEVEL=$CFG_LEVEL POD=$POD_NAME NS=$POD_NS NODE=$NODE IP=$POD_IP MSG=$MESSAGE API=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; cat /config/conf/app.conf; stat -L -c %a /secret/password; cat /secret/password; echo; cat /info/labels; echo; exec sleep 3600',
             {
               env: [
                 { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'greeting' } } },
@@ -292,9 +292,10 @@ describe('agent: running pods', () => {
       return t.includes('app=') ? t : undefined;
     }, 10_000, 'log');
     const lines = text.trim().split('\n');
+    const kubernetes = (await h.cluster.api('GET', '/api/v1/namespaces/default/services/kubernetes')).body;
     assert.equal(
       lines[0],
-      `GREETING=hello PASSWORD=s3cret LEVEL=debug POD=configured NS=default NODE=${h.nodeName} IP=${pod.status.podIP} MSG=hello from configured`,
+      `GREETING=hello PASSWORD=s3cret LEVEL=debug POD=configured NS=default NODE=${h.nodeName} IP=${pod.status.podIP} MSG=hello from configured API=${kubernetes.spec.clusterIP}:${kubernetes.spec.ports[0].port}`,
     );
     assert.equal(lines[1], 'mode=fast');
     assert.equal(lines[2], '400');
