@@ -29,6 +29,17 @@ import { killContainer, MINIMUM_GRACE_SECONDS, stopSandbox } from './termination
 const podsResource = resourceFor('', 'pods');
 
 /** Rounds of plan → act per sync; each round acts on what the previous one made possible. */
+const DEADLINE_EXCEEDED = 'DeadlineExceeded';
+const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/** How long until the pod's activeDeadlineSeconds passes (≤ 0: passed); undefined without one. */
+export function activeDeadlineLeftMs(pod: Pod, nowMs: number): number | undefined {
+  const seconds = pod.spec?.activeDeadlineSeconds;
+  const started = pod.status?.startTime ? Date.parse(pod.status.startTime) : NaN;
+  if (seconds === undefined || seconds === null || Number.isNaN(started)) return undefined;
+  return started + seconds * 1000 - nowMs;
+}
+
 const MAX_ROUNDS = 6;
 /** Instances kept per container: the current one and the previous (for `kubectl logs --previous`). */
 const KEEP_INSTANCES = 2;
@@ -160,6 +171,12 @@ export class PodWorker {
     }
     let nextMs: number | undefined;
     const later = (ms: number) => (nextMs = nextMs === undefined ? ms : Math.min(nextMs, ms));
+    const deadlineInMs = activeDeadlineLeftMs(pod, Date.now());
+    if (deadlineInMs !== undefined && deadlineInMs <= 0) {
+      await this.failPastDeadline(pod);
+      return undefined;
+    }
+    if (deadlineInMs !== undefined) later(deadlineInMs);
     if (pod.spec?.hostNetwork || this.ctx.network.ready) {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const progressed = await this.step(pod, later);
@@ -410,6 +427,18 @@ export class PodWorker {
     );
     for (const sandbox of containers.filter((c) => c.identity.kind === 'sandbox' && isActive(c))) await stopSandbox(this.ctx, sandbox);
     this.ctx.probes.removePod(this.uid);
+  }
+
+  /**
+   * spec.activeDeadlineSeconds passed since the pod started on this node: as the kubelet does,
+   * its containers are stopped (with the pod's grace period) and the pod fails for good, with
+   * reason DeadlineExceeded; the sandbox goes and nothing restarts.
+   */
+  private async failPastDeadline(pod: Pod): Promise<void> {
+    this.ctx.events.pod(pod, 'Normal', DEADLINE_EXCEEDED, DEADLINE_MESSAGE);
+    await this.stopFinished(pod);
+    const status = await this.computeStatus(pod, false);
+    await this.publishStatus(pod, { ...status, phase: 'Failed', reason: DEADLINE_EXCEEDED, message: DEADLINE_MESSAGE });
   }
 
   /**

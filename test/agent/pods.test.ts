@@ -244,6 +244,23 @@ describe('agent: running pods', () => {
     assert.match(describe.stdout, /Message:\s+bye from file/);
   });
 
+  test('a pod past its activeDeadlineSeconds is stopped and fails with DeadlineExceeded', async () => {
+    await h.createPod({
+      metadata: { name: 'deadline' },
+      spec: { nodeName: h.nodeName, activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 1, containers: [shell('main', image, 'exec sleep 3600')] },
+    });
+    await h.waitForPod('deadline', (p) => (p.status?.phase === 'Running' ? p : undefined), 30_000, 'Running');
+    const pod = await h.waitForPod('deadline', (p) => (p.status?.phase === 'Failed' ? p : undefined), 30_000, 'Failed');
+    assert.equal(pod.status.reason, 'DeadlineExceeded');
+    assert.equal(pod.status.message, 'Pod was active on the node longer than the specified deadline');
+    assert.ok(containerStatus(pod, 'main').state.terminated, 'the container was stopped');
+    assert.equal(containerStatus(pod, 'main').restartCount, 0);
+    assert.ok((await h.events('deadline')).some((e) => e.reason === 'DeadlineExceeded'));
+    const running = await h.docker.docker.listContainers({ filters: { label: [`io.kubernetes.pod.uid=${pod.metadata.uid}`] } });
+    assert.deepEqual(running, [], 'nothing of the pod runs, not even its sandbox');
+    await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/deadline?gracePeriodSeconds=0');
+  });
+
   test('env and files come from ConfigMaps and Secrets (items, modes, envFrom, fieldRef); updates reach the files', async () => {
     await h.cluster.api('POST', '/api/v1/namespaces/default/configmaps', {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { greeting: 'hello', 'app.conf': 'mode=fast\n', LEVEL: 'debug' } },
