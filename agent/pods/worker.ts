@@ -392,6 +392,8 @@ export class PodWorker {
         if (isActive(old)) continue;
         await this.ctx.engine.call('remove_container', (d) => d.getContainer(old.id).remove({ force: true })).catch(() => undefined);
         this.ctx.inventory.forget(old.id, false);
+        // Its termination message file goes with it (a crash-looping container makes one per start).
+        if (old.identity.terminationMessageFile) await rm(old.identity.terminationMessageFile, { force: true });
       }
     }
   }

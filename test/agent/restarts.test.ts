@@ -2,6 +2,8 @@
 // restarts with growing back-off delays, and pods whose containers finish (Succeeded, Failed).
 
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentHarness } from './harness.js';
 import { containerStatus, shell, startAgentHarness } from './harness.js';
@@ -72,6 +74,9 @@ describe('agent: restarts', () => {
     let text = '';
     for await (const chunk of previous) text += chunk.toString();
     assert.equal(text, 'crashing\n');
+    // Old instances are removed with their termination message files: no file per restart.
+    const messageFiles = await readdir(join(h.dataDir, 'agent', 'pods', uid, 'containers', 'main'));
+    assert.ok(messageFiles.length <= 3, `termination message files left: ${messageFiles.join(' ')}`);
     const backOff = (await h.events('crasher')).find((e) => e.reason === 'BackOff');
     assert.equal(backOff?.message, `Back-off restarting failed container main in pod crasher_default(${uid})`);
     const get = await h.cluster.kubectl(['get', 'pod', 'crasher', '--no-headers']);
