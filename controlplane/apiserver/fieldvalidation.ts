@@ -27,13 +27,53 @@ export interface FieldCheck {
 /** sigs.k8s.io/json stops collecting strict errors after this many. */
 const MAX_UNKNOWN_FIELDS = 100;
 
-/** Where the walk is: the JSON path with indices, and the Go decoder's view of it. */
-interface Location {
-  path: string;
+/**
+ * Where the walk is: the JSON path with indices, and the Go decoder's view of it. The walk visits
+ * every field of every object written but needs a path only for a field that is wrong, so a
+ * location is its parent plus one step and its texts are built on demand.
+ */
+class Location {
+  private pathText: string | undefined;
+  private goFieldText: string | undefined;
+
+  private constructor(
+    private readonly parent: Location | undefined,
+    /** A field name or map key (joined with a dot), or a list index. */
+    private readonly step: string | number,
+    /** Field steps are struct fields: they extend goField and name the declaring struct. */
+    private readonly isField: boolean,
+    /** The Go struct that declares the field (Go's UnmarshalTypeError.Struct). */
+    readonly goStruct: string | undefined,
+  ) {}
+
+  static readonly ROOT = new Location(undefined, '', false, undefined);
+
+  field(name: string, struct: string): Location {
+    return new Location(this, name, true, struct);
+  }
+
+  /** A list item or a map value: a new path, the same Go field. */
+  item(step: string | number): Location {
+    return new Location(this, step, false, this.goStruct);
+  }
+
+  /** The JSON path with indices: `spec.containers[0].image`. */
+  get path(): string {
+    if (this.pathText === undefined) {
+      const head = this.parent?.path ?? '';
+      this.pathText = typeof this.step === 'number' ? `${head}[${this.step}]` : join(head, this.step);
+    }
+    return this.pathText;
+  }
+
   /** Dotted JSON field names from the root, without indices (Go's UnmarshalTypeError.Field). */
-  goField: string;
-  /** The Go struct that declares the field (Go's UnmarshalTypeError.Struct). */
-  goStruct?: string;
+  get goField(): string {
+    if (this.goFieldText === undefined) {
+      const head = this.parent?.goField ?? '';
+      this.goFieldText = this.isField ? join(head, this.step as string) : head;
+    }
+    return this.goFieldText;
+  }
 }
 
 interface Walk extends FieldCheck {
@@ -60,7 +100,7 @@ export function pruneUnknownFields(gvk: GroupVersionKind, obj: unknown): string[
 function walkKind(gvk: GroupVersionKind, obj: unknown, walk: Walk): void {
   const name = definitionNameOfKind(gvk);
   if (!name) return;
-  walkValue({ type: 'ref', ref: name }, obj, { path: '', goField: '' }, walk);
+  walkValue({ type: 'ref', ref: name }, obj, Location.ROOT, walk);
 }
 
 function join(path: string, key: string): string {
@@ -92,12 +132,12 @@ function walkValue(type: FieldType, value: unknown, at: Location, walk: Walk): v
       return;
     case 'array':
       if (!Array.isArray(value)) return typeError(walk, at, value, goTypeOf(type));
-      value.forEach((item, i) => walkValue(type.items, item, { ...at, path: `${at.path}[${i}]` }, walk));
+      value.forEach((item, i) => walkValue(type.items, item, at.item(i), walk));
       return;
     case 'map':
       if (!isPlainObject(value)) return typeError(walk, at, value, goTypeOf(type));
       // The keys are data; only the values have a type.
-      for (const [key, item] of Object.entries(value)) walkValue(type.values, item, { ...at, path: join(at.path, key) }, walk);
+      for (const [key, item] of Object.entries(value)) walkValue(type.values, item, at.item(key), walk);
       return;
     case 'ref':
       return walkReference(type.ref, value, at, walk);
@@ -133,13 +173,13 @@ function walkReference(ref: string, value: unknown, at: Location, walk: Walk): v
   const struct = shortName(ref);
   for (const key of Object.keys(value)) {
     const fieldType = Object.hasOwn(def.properties, key) ? def.properties[key] : undefined;
-    const path = join(at.path, key);
     if (!fieldType) {
+      const path = join(at.path, key);
       if (walk.unknown.length < MAX_UNKNOWN_FIELDS && !walk.unknown.includes(path)) walk.unknown.push(path);
       if (walk.prune) delete value[key];
       continue;
     }
-    walkValue(fieldType, value[key], { path, goField: join(at.goField, key), goStruct: struct }, walk);
+    walkValue(fieldType, value[key], at.field(key, struct), walk);
   }
 }
 
