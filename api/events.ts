@@ -9,6 +9,7 @@ import type { KubeClient } from './client.js';
 import { isNotFound } from './client.js';
 import type { KubeObject } from './objects.js';
 import { resourceFor } from './resources.js';
+import { kubeTime } from './time.js';
 
 const events = resourceFor('', 'events');
 
@@ -23,10 +24,6 @@ interface Recorded {
   name: string;
   namespace: string;
   count: number;
-}
-
-function microTimeNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export class EventRecorder {
@@ -74,7 +71,7 @@ export class EventRecorder {
     if (fieldPath) involvedObject['fieldPath'] = fieldPath;
     if (!meta.namespace) delete involvedObject['namespace'];
     const key = JSON.stringify([meta.uid ?? `${namespace}/${meta.name}`, fieldPath ?? '', type, reason, message]);
-    const now = microTimeNow();
+    const now = kubeTime();
     const seen = this.recent.get(key);
     if (seen) {
       try {

@@ -33,6 +33,7 @@ import { readKubeconfig } from '../api/kubeconfig.js';
 import type { KubeObject } from '../api/objects.js';
 import { resourceFor, resourcePath } from '../api/resources.js';
 import { runSkiffServer } from '../test/helpers/skiff-process.js';
+import { kubeMicroTime, kubeTime } from '../api/time.js';
 
 const NODES = Number(process.env['NODES'] ?? 1000);
 const PODS = Number(process.env['PODS'] ?? 10_000);
@@ -51,10 +52,6 @@ const namespaces = resourceFor('', 'namespaces');
 const configmaps = resourceFor('', 'configmaps');
 
 type PodLike = KubeObject & { spec?: { nodeName?: string } };
-
-function microNow(): string {
-  return new Date().toISOString().replace(/Z$/, '000Z');
-}
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -78,7 +75,7 @@ async function addNodes(client: KubeClient): Promise<void> {
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
     });
     const resources = { cpu: '32', memory: '128Gi', pods: '110' };
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = kubeTime();
     const status = {
       capacity: resources,
       allocatable: resources,
@@ -89,7 +86,7 @@ async function addNodes(client: KubeClient): Promise<void> {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microNow() },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: kubeMicroTime() },
     });
   });
 }
@@ -101,7 +98,7 @@ function keepNodesAlive(client: KubeClient): () => void {
     const name = `hollow-${String(i++ % NODES).padStart(4, '0')}`;
     void client
       .get<KubeObject>(leases, 'kube-node-lease', name)
-      .then((lease) => client.update(leases, 'kube-node-lease', { ...lease, spec: { ...(lease['spec'] as object), renewTime: microNow() } }))
+      .then((lease) => client.update(leases, 'kube-node-lease', { ...lease, spec: { ...(lease['spec'] as object), renewTime: kubeMicroTime() } }))
       .catch(() => undefined);
   }, LEASE_RENEW_MS / NODES);
   return () => clearInterval(timer);
@@ -239,8 +236,6 @@ function kubectl(kubeconfig: string, args: string[]): Promise<void> {
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')} exited ${code}: ${stderr}`))));
   });
 }
-
-
 
 interface DeploymentRun {
   /** kubectl start → last pod bound, seconds. */

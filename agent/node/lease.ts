@@ -9,16 +9,12 @@ import { isConflict, isNotFound } from '../../api/client.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import { delay as sleep } from '../../api/delay.js';
+import { kubeMicroTime } from '../../api/time.js';
 
 const leases = resourceFor('coordination.k8s.io', 'leases');
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 type LeaseObject = Lease & KubeObject;
-
-/** MicroTime: RFC 3339 with microseconds, as Lease times are written. */
-export function microTime(date = new Date()): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export interface NodeLeaseOptions {
   client: KubeClient;
@@ -56,7 +52,7 @@ export class NodeLease {
 
   async renew(): Promise<void> {
     const { client, nodeName } = this.options;
-    const spec = { holderIdentity: nodeName, leaseDurationSeconds: this.options.durationSeconds, renewTime: microTime() };
+    const spec = { holderIdentity: nodeName, leaseDurationSeconds: this.options.durationSeconds, renewTime: kubeMicroTime() };
     if (this.current) {
       try {
         this.current = await client.update<LeaseObject>(leases, NODE_LEASE_NAMESPACE, { ...this.current, spec: { ...this.current.spec, ...spec } });

@@ -14,6 +14,7 @@ import { pressureFrom, readPressureSignals } from './pressure.js';
 import { nodes } from './registration.js';
 import type { NodeImage } from './status.js';
 import { buildNodeStatus, statusSignature } from './status.js';
+import { kubeTime } from '../../api/time.js';
 
 export interface NodeStatusReporterOptions {
   client: KubeClient;
@@ -101,7 +102,7 @@ export class NodeStatusReporter {
       notReady: this.options.notReady(),
       images: this.images,
       existing: this.options.node()?.status,
-      now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      now: kubeTime(),
     });
     const signature = statusSignature(status);
     const due = Date.now() - this.lastWriteMs >= config.nodeStatusReportIntervalMs;

@@ -13,7 +13,8 @@ import { resourceFor } from '../../api/resources.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
 import { containerSpecHash } from '../runtime/specs.js';
 import type { ContainerView, WaitingReason } from '../status/podstatus.js';
-import { apiTime, computePodStatus, hasEnded } from '../status/podstatus.js';
+import { kubeTime } from '../../api/time.js';
+import { computePodStatus, hasEnded } from '../status/podstatus.js';
 import { forgetProjections } from '../volumes/atomic-writer.js';
 import type { PreparedVolume } from '../volumes/volumes.js';
 import { prepareVolumes, releaseVolumes, VolumeError } from '../volumes/volumes.js';
@@ -365,7 +366,7 @@ export class PodWorker {
       sandbox: latestSandbox(containers),
       views: await this.views(pod, containers, terminating),
       terminating,
-      now: apiTime(new Date().toISOString())!,
+      now: kubeTime(),
     });
   }
 

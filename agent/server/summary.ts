@@ -6,6 +6,7 @@
 import type { ResourceUsageSource } from '../interfaces.js';
 import type { FilesystemUsage, MemoryUsage, NodeCpuSampler } from './nodeusage.js';
 import { readFilesystem, readMemory } from './nodeusage.js';
+import { kubeTime } from '../../api/time.js';
 
 export interface Summary {
   node: {
@@ -29,17 +30,13 @@ export interface SummarySources {
   filesystemPath: string;
 }
 
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** The summary, or undefined while the first CPU sampling window has not passed yet. */
 export async function buildSummary(sources: SummarySources): Promise<Summary | undefined> {
   const cpu = sources.cpu.usage;
   if (!cpu) return undefined;
   const [memory, fs, pods] = await Promise.all([readMemory(), readFilesystem(sources.filesystemPath), sources.usage.podUsage()]);
-  const now = rfc3339(new Date());
-  const cpuTime = rfc3339(cpu.at);
+  const now = kubeTime();
+  const cpuTime = kubeTime(cpu.at);
   return {
     node: {
       nodeName: sources.nodeName,

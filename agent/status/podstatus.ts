@@ -7,6 +7,7 @@
 
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
+import { kubeTime } from '../../api/time.js';
 
 export interface WaitingReason {
   reason: string;
@@ -49,8 +50,7 @@ const EPOCH = '1970-01-01T00:00:00Z';
 export function apiTime(iso: string | undefined): string | undefined {
   if (!iso) return undefined;
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return undefined;
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return Number.isNaN(ms) ? undefined : kubeTime(ms);
 }
 
 function isRunning(c: RuntimeContainer | undefined): boolean {

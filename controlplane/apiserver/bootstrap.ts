@@ -9,6 +9,7 @@ import { objectStorageKey, encodeObject } from './registry/codec.js';
 import type { Registry } from './registry/registry.js';
 import { findResource } from '../../api/resources.js';
 import type { TxnOp } from '../store/store.js';
+import { kubeTime } from '../../api/time.js';
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address === 'localhost';
@@ -23,7 +24,7 @@ export function defaultServiceAccountOp(namespace: string): TxnOp {
   const sa: KubeObject = {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: 'default', namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    metadata: { name: 'default', namespace, uid: randomUUID(), creationTimestamp: kubeTime() },
   };
   return { op: 'create', key: objectStorageKey(serviceAccounts, namespace, 'default'), value: encodeObject(sa) };
 }

@@ -16,6 +16,7 @@ import { sendJson } from './http.js';
 import { isAdmin } from './nodeauth.js';
 import type { Registry } from './registry/registry.js';
 import type { User } from './server.js';
+import { kubeTime } from '../../api/time.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
@@ -77,12 +78,8 @@ export function goDuration(seconds: number): string {
   return hours > 0 ? `${hours}h${minutes % 60}m${secondsText}` : `${minutes}m${secondsText}`;
 }
 
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function metricsMetadata(obj: KubeObject): Record<string, unknown> {
-  const meta: Record<string, unknown> = { name: obj.metadata?.name, creationTimestamp: now() };
+  const meta: Record<string, unknown> = { name: obj.metadata?.name, creationTimestamp: kubeTime() };
   if (obj.metadata?.namespace) meta['namespace'] = obj.metadata.namespace;
   if (obj.metadata?.labels) meta['labels'] = obj.metadata.labels;
   return meta;

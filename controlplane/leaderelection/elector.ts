@@ -18,9 +18,10 @@ import type { Logger } from 'pino';
 import { isAlreadyExists, isConflict } from '../../api/client.js';
 import { DEFAULT_LEADER_ELECTION, JITTER_FACTOR, validateLeaderElection } from './config.js';
 import type { LeaderElectionConfig } from './config.js';
-import { microTime, recordOf } from './lease-lock.js';
+import { recordOf } from './lease-lock.js';
 import type { LeaseLock, LeaseRecord, StoredLease } from './lease-lock.js';
 import { delay as sleep } from '../../api/delay.js';
+import { kubeMicroTime } from '../../api/time.js';
 
 export interface LeaderElectorOptions {
   lock: LeaseLock;
@@ -203,7 +204,7 @@ export class LeaderElector {
     const held = this.held;
     this.held = undefined;
     if (!held) return;
-    const now = microTime(Date.now());
+    const now = kubeMicroTime();
     const previous = recordOf(held);
     try {
       const released = await this.lock.update(
@@ -236,7 +237,7 @@ export class LeaderElector {
   private recordAfter(previous: StoredLease | undefined): LeaseRecord {
     const old = recordOf(previous);
     const ours = old.holderIdentity === this.identity;
-    const now = microTime(Date.now());
+    const now = kubeMicroTime();
     return {
       holderIdentity: this.identity,
       // The Lease shows whole seconds; candidates use their own configured duration.

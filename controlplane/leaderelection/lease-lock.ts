@@ -6,6 +6,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeClient } from '../../api/client.js';
 import { isNotFound } from '../../api/client.js';
 import { resourceFor, resourcePath } from '../../api/resources.js';
+import {  } from '../../api/time.js';
 
 const leases = resourceFor('coordination.k8s.io', 'leases');
 
@@ -29,11 +30,6 @@ export interface LeaseLock {
   create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
   /** Replaces the record of `current`; throws Conflict when the Lease changed since. */
   update(current: StoredLease, record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
-}
-
-/** Kubernetes MicroTime: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 export function recordOf(lease: Lease | undefined): Partial<LeaseRecord> {

@@ -26,6 +26,7 @@ import { DEFAULT_PROFILE } from './profile.js';
 import type { Profile } from './profile.js';
 import { SchedulingQueue } from './queue.js';
 import type { SchedulingQueueOptions } from './queue.js';
+import { kubeTime } from '../../api/time.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -52,10 +53,6 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
     component: name,
     run: (ctx, signal) => new Scheduler(ctx, options).run(signal),
   };
-}
-
-function microTimeNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** What about a node can change where pods fit (heartbeats and images do not). */
@@ -250,7 +247,7 @@ export class Scheduler {
       reason: 'Unschedulable',
       message,
       lastProbeTime: null as unknown as string,
-      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : microTimeNow(),
+      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : kubeTime(),
     };
     void (async () => {
       await this.statusWrites.acquire();

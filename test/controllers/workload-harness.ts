@@ -13,6 +13,7 @@ import type { KubeObject, WatchEvent } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import type { ResourceType } from '../../api/resources.js';
 import { SharedInformers } from '../../api/shared-informers.js';
+import { kubeTime } from '../../api/time.js';
 import type { Controller, ControllerContext } from '../../controlplane/controllers/context.js';
 import type { TestCluster } from '../helpers/cluster.js';
 
@@ -91,7 +92,7 @@ export async function createNode(client: KubeClient, name: string, options: { la
 }
 
 function now(offsetMs = 0): string {
-  return new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return kubeTime(Date.now() + offsetMs);
 }
 
 let nextIp = 10;

@@ -8,6 +8,7 @@ import { isNotFound } from '../../api/client.js';
 import type { KubeClient } from '../../api/client.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
+import { kubeMicroTime, kubeTime } from '../../api/time.js';
 
 const nodes = resourceFor('', 'nodes');
 const leases = resourceFor('coordination.k8s.io', 'leases');
@@ -19,14 +20,6 @@ export interface HollowNodeShape {
   labels?: Record<string, string>;
   taints?: Taint[];
   unschedulable?: boolean;
-}
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function microNow(): string {
-  return new Date().toISOString().replace(/Z$/, '000Z');
 }
 
 export class HollowNodes {
@@ -52,7 +45,7 @@ export class HollowNodes {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microNow() },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: kubeMicroTime() },
     });
     this.alive.add(name);
     this.timer ??= setInterval(() => void this.renewAll(), this.renewEveryMs);
@@ -71,8 +64,8 @@ export class HollowNodes {
         status,
         reason: status === 'True' ? 'KubeletReady' : 'KubeletNotReady',
         message: status === 'True' ? 'skiff agent is posting ready status' : 'not ready',
-        lastHeartbeatTime: now(),
-        lastTransitionTime: now(),
+        lastHeartbeatTime: kubeTime(),
+        lastTransitionTime: kubeTime(),
       });
       try {
         await this.client.updateStatus(nodes, undefined, { ...node, status: { ...node.status, capacity: resources, allocatable: resources, conditions } });
@@ -98,7 +91,7 @@ export class HollowNodes {
   async renew(name: string): Promise<void> {
     try {
       const lease = await this.client.get<Lease & KubeObject>(leases, 'kube-node-lease', name);
-      await this.client.update(leases, 'kube-node-lease', { ...lease, spec: { ...lease.spec, renewTime: microNow() } });
+      await this.client.update(leases, 'kube-node-lease', { ...lease, spec: { ...lease.spec, renewTime: kubeMicroTime() } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -20,6 +20,7 @@ import { enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValida
 import { includeObjectParam, renderList, renderObject } from './render.js';
 import { getScale, scaleFromBody, setScale, SCALE_GVK } from './scale.js';
 import { serveWatch } from './watch.js';
+import { kubeTime } from '../../../api/time.js';
 
 export interface ResourceHandlerOptions {
   registryFor(resource: ResourceType): Registry;
@@ -288,7 +289,7 @@ async function bind(
       if (spec.nodeName) throw conflict(gr, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
       const status = (pod['status'] ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string | null; lastProbeTime?: null }[] };
       const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime() });
       const annotations = { ...pod.metadata?.annotations, ...binding.metadata?.annotations };
       return {
         ...pod,

@@ -38,6 +38,7 @@ import type { Conversion } from './conversion.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import type { Strategy } from './strategy.js';
 import { deepCopy } from '../../../api/objects.js';
+import { kubeTime } from '../../../api/time.js';
 
 /** What a write request carries besides the object. */
 export interface WriteOptions {
@@ -132,10 +133,6 @@ function randomSuffix(length = 5): string {
   let s = '';
   for (let i = 0; i < length; i++) s += GENERATE_NAME_CHARS[Math.floor(Math.random() * GENERATE_NAME_CHARS.length)];
   return s;
-}
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function specOf(obj: KubeObject): string {
@@ -373,7 +370,7 @@ export class Registry {
     if (objectNamespace) await this.hooks.checkNamespaceForCreate(objectNamespace);
     const generated = !inputMeta.name && !!inputMeta.generateName;
     const uid = randomUUID();
-    const creationTimestamp = now();
+    const creationTimestamp = kubeTime();
 
     let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
@@ -648,7 +645,7 @@ export class Registry {
       const existing = meta.deletionTimestamp ? Date.parse(meta.deletionTimestamp) : undefined;
       const existingGrace = meta.deletionGracePeriodSeconds;
       if (existing === undefined || deadline < existing || (existingGrace !== undefined && grace < existingGrace)) {
-        nextMeta.deletionTimestamp = new Date(Math.min(deadline, existing ?? Infinity)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        nextMeta.deletionTimestamp = kubeTime(Math.min(deadline, existing ?? Infinity));
         nextMeta.deletionGracePeriodSeconds = grace;
         if (existing === undefined && nextMeta.generation !== undefined) nextMeta.generation += 1;
       }

@@ -3,6 +3,8 @@
 // `5m30s`, `47m`, `3h15m`, `20h`, `3d4h`, `120d`, `2y40d`) and date-typed cells as RFC 3339
 // in UTC with whole seconds.
 
+import { kubeTime } from '../../../api/time.js';
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -64,6 +66,5 @@ export function timeSince(timestamp: string | undefined, now: Date): string {
  */
 export function rfc3339(timestamp: string | undefined): string {
   const ms = timestamp ? Date.parse(timestamp) : NaN;
-  const date = new Date(Number.isNaN(ms) ? ZERO_TIME_MS : ms);
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return kubeTime(Number.isNaN(ms) ? ZERO_TIME_MS : ms);
 }

@@ -3,8 +3,8 @@
 // say whether a rollout completed, progressed or timed out (deployment util).
 
 import type { Deployment, DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js';
-import { timestamp } from '../replicaset/pod-state.js';
 import { desiredReplicas } from './surge.js';
+import { kubeTime } from '../../../api/time.js';
 
 export const REASON = {
   newReplicaSetCreated: 'NewReplicaSetCreated',
@@ -23,7 +23,7 @@ export type ConditionType = 'Progressing' | 'Available' | 'ReplicaFailure';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export function newCondition(type: ConditionType, status: ConditionStatus, reason: string, message: string, nowMs: number): DeploymentCondition {
-  const now = timestamp(nowMs);
+  const now = kubeTime(nowMs);
   return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
 

@@ -3,7 +3,7 @@
 // terminal one (Complete or Failed) only once all its pods have terminated.
 
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
-import { timestamp } from '../replicaset/pod-state.js';
+import { kubeTime } from '../../../api/time.js';
 
 export type JobConditionType = 'Complete' | 'Failed' | 'SuccessCriteriaMet' | 'FailureTarget' | 'Suspended';
 
@@ -29,7 +29,7 @@ export interface Outcome {
 }
 
 export function newJobCondition(type: JobConditionType, status: 'True' | 'False', reason: string, message: string, nowMs: number): JobCondition {
-  const now = timestamp(nowMs);
+  const now = kubeTime(nowMs);
   return { type, status, reason, message, lastProbeTime: now, lastTransitionTime: now };
 }
 

@@ -21,7 +21,7 @@ import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNam
 import { PodControl, errorMessage, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, withTypeMeta } from '../replicaset/pod-control.js';
 import type { PodObject } from '../replicaset/pod-control.js';
 import { podsToDelete } from '../replicaset/pod-ordering.js';
-import { isPodReady, timestamp } from '../replicaset/pod-state.js';
+import { isPodReady } from '../replicaset/pod-state.js';
 import { assessJob, isComplete, isSuspended, startTimeOf, wantedActive } from './assessment.js';
 import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition, withCondition } from './conditions.js';
 import type { Outcome } from './conditions.js';
@@ -30,6 +30,7 @@ import { assignIndex, formatIndexes, pendingIndexes, surplusIndexedPods } from '
 import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
 import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
 import { syncErrorLogger } from '../replicaset/sync-errors.js';
+import { kubeTime } from '../../../api/time.js';
 
 export type JobObject = Job & KubeObject;
 
@@ -187,7 +188,7 @@ class JobSync {
     let startMs = startTimeOf(job);
     if (startMs === undefined && !suspended) {
       startMs = nowMs;
-      status.startTime = timestamp(nowMs);
+      status.startTime = kubeTime(nowMs);
     }
     const a = assessJob(job, pods, expectedRemovals, startMs, nowMs);
     let active = a.active.length;
@@ -261,7 +262,7 @@ class JobSync {
     const allCounted = counted.uncounted.succeeded.length + counted.uncounted.failed.length === 0;
     if (outcome && allCounted && terminating === 0 && active === 0 && this.expectations.satisfied(key)) {
       status.conditions = withCondition(status.conditions ?? [], newJobCondition(outcome.success ? 'Complete' : 'Failed', 'True', outcome.reason, outcome.message, nowMs));
-      if (outcome.success) status.completionTime = timestamp(nowMs);
+      if (outcome.success) status.completionTime = kubeTime(nowMs);
       finishedNow = true;
     }
     if (statusDiffers(job.status, status)) job = await this.writeStatus(job, status);
@@ -398,7 +399,7 @@ class JobSync {
     if (!suspended && current?.status === 'True') {
       this.ctx.recorder.event(subject, 'Normal', 'Resumed', 'Job resumed');
       // A resumed Job's active deadline counts from now.
-      status.startTime = timestamp(nowMs);
+      status.startTime = kubeTime(nowMs);
       return withCondition(conditions, newJobCondition('Suspended', 'False', JOB_REASON.resumed, 'Job resumed', nowMs));
     }
     return conditions;

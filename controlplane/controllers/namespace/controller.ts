@@ -13,6 +13,7 @@ import type { ResourceType } from '../../../api/resources.js';
 import { runWorkers, WorkQueue } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { logSyncError } from '../sync-errors.js';
+import { kubeTime } from '../../../api/time.js';
 
 type NamespaceObject = Namespace & KubeObject;
 
@@ -138,7 +139,7 @@ export function conditionsFor(remaining: Remaining): NamespaceCondition[] {
 /** Writes the conditions when they changed (keeping each one's transition time otherwise). */
 async function writeConditions(ctx: ControllerContext, ns: NamespaceObject, wanted: NamespaceCondition[]): Promise<NamespaceObject> {
   const current = ns.status?.conditions ?? [];
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = kubeTime();
   let changed = current.length !== wanted.length;
   const conditions = wanted.map((c) => {
     const old = current.find((o) => o.type === c.type);

@@ -4,17 +4,14 @@
 // (NodeStatusNeverUpdated). Returns undefined when nothing needs to change.
 
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+import { kubeTime } from '../../../api/time.js';
 
 /** The conditions kube-controller-manager marks Unknown (the agent's own pressure conditions too). */
 const MONITORED = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 export function conditionsAfterSilence(node: Node, nowMs: number): NodeCondition[] | undefined {
   const conditions = node.status?.conditions ?? [];
-  const now = rfc3339(nowMs);
+  const now = kubeTime(nowMs);
   let changed = false;
   const next = conditions.map((c) => {
     if (!MONITORED.includes(c.type) || c.status === 'Unknown') return c;

@@ -19,10 +19,11 @@ import { isTerminal } from '../../scheduler/cache.js';
 import { readyStatusOf } from '../../scheduler/node-info.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { logSyncError } from '../sync-errors.js';
-import { conditionsAfterSilence, rfc3339 } from './conditions.js';
+import { conditionsAfterSilence } from './conditions.js';
 import { evictionFor } from './eviction.js';
 import { HeartbeatTracker } from './heartbeat.js';
 import { desiredTaints, taintsEqual } from './taints.js';
+import { kubeTime } from '../../../api/time.js';
 
 type NodeObject = Node & KubeObject;
 type PodObject = Pod & KubeObject;
@@ -215,7 +216,7 @@ class NodeLifecycle {
       type: 'Ready',
       status: 'False',
       lastProbeTime: null as unknown as string,
-      lastTransitionTime: rfc3339(this.now()),
+      lastTransitionTime: kubeTime(this.now()),
     };
     try {
       await this.ctx.client.patch(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { status: { conditions: [condition] } }, 'strategic', {

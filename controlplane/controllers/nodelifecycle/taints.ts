@@ -8,7 +8,7 @@
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from '../../scheduler/tolerations.js';
 import { readyStatusOf } from '../../scheduler/node-info.js';
-import { rfc3339 } from './conditions.js';
+import { kubeTime } from '../../../api/time.js';
 
 const MANAGED = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE]);
 
@@ -23,7 +23,7 @@ export function desiredTaints(node: Node, nowMs: number): Taint[] {
   const conditionKey = ready === 'False' ? TAINT_NOT_READY : ready === 'Unknown' ? TAINT_UNREACHABLE : undefined;
   if (conditionKey) {
     wanted.push({ key: conditionKey, effect: 'NoSchedule' });
-    wanted.push({ key: conditionKey, effect: 'NoExecute', timeAdded: rfc3339(nowMs) });
+    wanted.push({ key: conditionKey, effect: 'NoExecute', timeAdded: kubeTime(nowMs) });
   }
   if (node.spec?.unschedulable) wanted.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
   // Keep what is already there unchanged (its timeAdded above all).

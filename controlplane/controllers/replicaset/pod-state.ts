@@ -3,6 +3,7 @@
 // ReplicaSet, Deployment, DaemonSet and Job controllers so that they all count the same way.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import {  } from '../../../api/time.js';
 
 /** Succeeded or Failed: the pod's containers will not run again. */
 export function isPodTerminal(pod: Pod): boolean {
@@ -73,11 +74,6 @@ export function totalContainerRestarts(pod: Pod): number {
   let sum = 0;
   for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) sum += s.restartCount ?? 0;
   return sum;
-}
-
-/** RFC 3339 with seconds precision, as Kubernetes writes metav1.Time. */
-export function timestamp(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function parseTime(value: string | undefined): number | undefined {

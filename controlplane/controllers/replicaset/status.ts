@@ -4,7 +4,8 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { selectorFromSet } from '../../../api/labels.js';
-import { isPodAvailable, isPodReady, timestamp } from './pod-state.js';
+import { isPodAvailable, isPodReady } from './pod-state.js';
+import { kubeTime } from '../../../api/time.js';
 
 /**
  * @param activePods the active pods the ReplicaSet owns (before this sync's creations/deletions)
@@ -28,7 +29,7 @@ export function replicaSetStatus(rs: ReplicaSet, activePods: readonly Pod[], man
   if (manageError !== undefined && !failure) {
     const diff = activePods.length - (rs.spec?.replicas ?? 1);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
-    conditions.push({ type: 'ReplicaFailure', status: 'True', reason, message: manageError, lastTransitionTime: timestamp(nowMs) });
+    conditions.push({ type: 'ReplicaFailure', status: 'True', reason, message: manageError, lastTransitionTime: kubeTime(nowMs) });
   } else if (manageError === undefined && failure) {
     conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
   }
