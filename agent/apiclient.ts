@@ -5,24 +5,14 @@
 // data directory. `--ca-file`, when given, must name the same CA. With `--kubeconfig` it uses
 // that kubeconfig's server, CA and credentials as they are.
 
-import { X509Certificate, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../api/client.js';
 import { readKubeconfig } from '../api/kubeconfig.js';
 import { joinCluster } from './bootstrap/join.js';
+import { certificateHash } from './bootstrap/token.js';
 import type { AgentConfig, ApiConnectionConfig } from './config.js';
 
 const USER_AGENT = 'skiff-agent/0.1.0';
-
-/** The CA hash a k3s-style token `K10<sha256 hex>::…` pins, if it has one. */
-export function tokenCaHash(token: string): string | undefined {
-  const match = /^K10([0-9a-fA-F]{64})::/.exec(token.trim());
-  return match?.[1]?.toLowerCase();
-}
-
-function caHash(caPem: string): string {
-  return createHash('sha256').update(new X509Certificate(caPem).raw).digest('hex');
-}
 
 export type ConnectionConfig = ApiConnectionConfig & Pick<AgentConfig, 'nodeName' | 'nodeIp' | 'dataDir' | 'logger'>;
 
@@ -44,7 +34,7 @@ export async function connectToApiServer(config: ConnectionConfig): Promise<Kube
     dataDir: config.dataDir,
     logger: config.logger,
   });
-  if (config.caFile && caHash(await readFile(config.caFile, 'utf8')) !== caHash(credentials.caCertPem)) {
+  if (config.caFile && certificateHash(await readFile(config.caFile, 'utf8')) !== certificateHash(credentials.caCertPem)) {
     throw new Error(`the CA in ${config.caFile} is not the cluster CA that ${config.server} serves and the join token pins`);
   }
   return new KubeClient({ server: config.server, token: credentials.token, caPem: credentials.caCertPem, userAgent: USER_AGENT, requestTimeoutMs: 15_000 });

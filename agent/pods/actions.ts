@@ -9,6 +9,7 @@
 
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
+import { isActive } from '../runtime/inventory.js';
 import { exitCodeOf, hasEnded, isPendingStart } from '../status/podstatus.js';
 import type { BackOff } from './backoff.js';
 
@@ -67,10 +68,6 @@ export function latestSandbox(containers: RuntimeContainer[]): RuntimeContainer 
 
 export function instancesOf(containers: RuntimeContainer[], kind: RunnableKind, name: string): RuntimeContainer[] {
   return newestFirst(containers.filter((c) => c.identity.kind === kind && c.identity.containerName === name));
-}
-
-function isActive(c: RuntimeContainer): boolean {
-  return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
 }
 
 /** Whether the restart policy restarts a container that ended with this exit code. */

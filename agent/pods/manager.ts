@@ -10,6 +10,7 @@ import { Informer } from '../../api/informer.js';
 import { resourceFor } from '../../api/resources.js';
 import type { RunningContainers } from '../runtime/stats.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
+import { isActive } from '../runtime/inventory.js';
 import type { ContainerLocator } from '../runtime/logs.js';
 import { hasEnded, isPendingStart } from '../status/podstatus.js';
 import { instancesOf, latestSandbox } from './actions.js';
@@ -17,10 +18,6 @@ import type { WorkerContext } from './context.js';
 import { PodWorker } from './worker.js';
 
 const pods = resourceFor('', 'pods');
-
-function isActive(c: RuntimeContainer): boolean {
-  return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
-}
 
 /** Whether a pod update changes anything but the status (or the readiness gates' conditions). */
 export function needsSync(old: Pod, pod: Pod): boolean {

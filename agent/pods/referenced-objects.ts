@@ -13,14 +13,17 @@ const configMaps = resourceFor('', 'configmaps');
 const secrets = resourceFor('', 'secrets');
 const services = resourceFor('', 'services');
 
-interface Cached<T> {
-  value: T | undefined;
-  atMs: number;
+interface Entry {
+  /** The last answer and when it was read; absent until one read succeeded. */
+  answer?: { value: unknown; atMs: number };
+  /** A read under way: callers arriving meanwhile share it. */
+  pending?: Promise<unknown>;
 }
 
+const MAX_ENTRIES = 1000;
+
 export class ReferencedObjects {
-  private readonly cache = new Map<string, Cached<ConfigMap | Secret>>();
-  private readonly serviceLists = new Map<string, { value: Service[]; atMs: number }>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly client: KubeClient,
@@ -28,11 +31,11 @@ export class ReferencedObjects {
   ) {}
 
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
-    return this.read(configMaps, namespace, name) as Promise<ConfigMap | undefined>;
+    return this.cached(`configmaps/${namespace}/${name}`, () => this.getOrUndefined(configMaps, namespace, name), false) as Promise<ConfigMap | undefined>;
   }
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
-    return this.read(secrets, namespace, name) as Promise<Secret | undefined>;
+    return this.cached(`secrets/${namespace}/${name}`, () => this.getOrUndefined(secrets, namespace, name), false) as Promise<Secret | undefined>;
   }
 
   /**
@@ -40,36 +43,43 @@ export class ReferencedObjects {
    * the API cannot be reached, the last list read stands in (as the kubelet's informer cache
    * does), so that containers keep restarting through an API outage.
    */
-  async services(namespace: string): Promise<Service[]> {
-    const key = `services/${namespace}`;
-    const hit = this.serviceLists.get(key);
-    if (hit && Date.now() - hit.atMs < this.ttlMs) return hit.value;
-    let value: Service[];
-    try {
-      value = (await this.client.list(services, namespace)).items as unknown as Service[];
-    } catch (err) {
-      if (hit && !(err instanceof StatusError)) return hit.value;
-      throw err;
-    }
-    this.serviceLists.set(key, { value, atMs: Date.now() });
-    if (this.serviceLists.size > 100) this.serviceLists.delete(this.serviceLists.keys().next().value as string);
-    return value;
+  services(namespace: string): Promise<Service[]> {
+    return this.cached(`services/${namespace}`, async () => (await this.client.list(services, namespace)).items as unknown as Service[], true);
   }
 
-  private async read(resource: typeof configMaps, namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {
-    const key = `${resource.plural}/${namespace}/${name}`;
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.atMs < this.ttlMs) return hit.value;
-    let value: ConfigMap | Secret | undefined;
+  private async getOrUndefined(resource: typeof configMaps, namespace: string, name: string): Promise<ConfigMap | Secret | undefined> {
     try {
-      value = (await this.client.get(resource, namespace, name)) as unknown as ConfigMap | Secret;
+      return (await this.client.get(resource, namespace, name)) as unknown as ConfigMap | Secret;
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      value = undefined;
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
-    this.cache.set(key, { value, atMs: Date.now() });
-    if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value as string);
-    return value;
+  }
+
+  /**
+   * An answer younger than the TTL, else a fresh read, shared by every caller that asks while it
+   * runs (a pod's containers start together and read the same objects). A failed read caches
+   * nothing; with `staleOnOutage`, a transport failure answers with the last value instead.
+   */
+  private cached<T>(key: string, read: () => Promise<T>, staleOnOutage: boolean): Promise<T> {
+    const entry = this.entries.get(key) ?? {};
+    if (entry.pending) return entry.pending as Promise<T>;
+    if (entry.answer && Date.now() - entry.answer.atMs < this.ttlMs) return Promise.resolve(entry.answer.value as T);
+    const pending = read().then(
+      (value) => {
+        this.entries.set(key, { answer: { value, atMs: Date.now() } });
+        if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+        return value;
+      },
+      (err: unknown) => {
+        delete entry.pending;
+        if (staleOnOutage && entry.answer && !(err instanceof StatusError)) return entry.answer.value as T;
+        throw err;
+      },
+    );
+    entry.pending = pending;
+    this.entries.set(key, entry);
+    return pending;
   }
 }
 

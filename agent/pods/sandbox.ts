@@ -5,7 +5,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { dockerErrorMessage, isDockerConflict } from '../runtime/engine.js';
+import { dockerErrorMessage } from '../runtime/engine.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
 import type { ContainerIdentity } from '../runtime/labels.js';
 import { SANDBOX_CONTAINER_NAME } from '../runtime/labels.js';
@@ -13,6 +13,7 @@ import { sandboxCreateOptions } from '../runtime/specs.js';
 import type { WorkerContext } from './context.js';
 import { podDir } from './context.js';
 import { hostsFile, nodeResolverConfig, podResolverConfig, resolvConf } from './etc-files.js';
+import { createNamed } from './start.js';
 
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';
@@ -54,13 +55,7 @@ export async function createSandbox(ctx: WorkerContext, pod: Pod, attempt: numbe
     // Files must exist before containers bind-mount them; the pod IP line follows once known.
     await writePodEtcFiles(ctx, pod, undefined);
     for (const old of stale) await ctx.engine.call('remove_container', (d) => d.getContainer(old.id).remove({ force: true })).catch(() => undefined);
-    try {
-      id = (await ctx.engine.call('create_container', (d) => d.createContainer(options))).id;
-    } catch (err) {
-      if (!isDockerConflict(err)) throw err;
-      await ctx.engine.call('remove_container', (d) => d.getContainer(options.name!).remove({ force: true }));
-      id = (await ctx.engine.call('create_container', (d) => d.createContainer(options))).id;
-    }
+    id = await createNamed(ctx, options);
     await ctx.engine.call('start_container', (d) => d.getContainer(id!).start());
   } catch (err) {
     if (id) await ctx.engine.call('remove_container', (d) => d.getContainer(id!).remove({ force: true })).catch(() => undefined);

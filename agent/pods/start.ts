@@ -89,7 +89,7 @@ export async function ensureImage(ctx: WorkerContext, pod: Pod, container: Conta
 }
 
 /** Creates a container; a leftover of the same name (an agent crash between create and record) is replaced. */
-async function createNamed(ctx: WorkerContext, options: Docker.ContainerCreateOptions): Promise<string> {
+export async function createNamed(ctx: WorkerContext, options: Docker.ContainerCreateOptions): Promise<string> {
   try {
     return (await ctx.engine.call('create_container', (d) => d.createContainer(options))).id;
   } catch (err) {

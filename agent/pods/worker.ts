@@ -11,6 +11,7 @@ import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../api/client.js';
 import { resourceFor } from '../../api/resources.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
+import { isActive } from '../runtime/inventory.js';
 import { containerSpecHash } from '../runtime/specs.js';
 import type { ContainerView, WaitingReason } from '../status/podstatus.js';
 import { kubeTime } from '../../api/time.js';
@@ -44,10 +45,6 @@ export function activeDeadlineLeftMs(pod: Pod, nowMs: number): number | undefine
 const MAX_ROUNDS = 6;
 /** Instances kept per container: the current one and the previous (for `kubectl logs --previous`). */
 const KEEP_INSTANCES = 2;
-
-function isActive(c: RuntimeContainer): boolean {
-  return c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
-}
 
 function specContainers(pod: Pod): Container[] {
   return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];

@@ -37,6 +37,11 @@ export interface RuntimeContainer {
   terminationMessage?: string;
 }
 
+/** A container that runs (or is paused or being restarted by Docker): it has not ended. */
+export function isActive(c: RuntimeContainer | undefined): boolean {
+  return c?.state === 'running' || c?.state === 'paused' || c?.state === 'restarting';
+}
+
 /** Container events that change what the agent knows; exec_* events (probes) are not among them. */
 const INTERESTING_ACTIONS = new Set(['create', 'start', 'die', 'oom', 'destroy', 'pause', 'unpause', 'kill']);
 

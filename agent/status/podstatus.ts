@@ -7,6 +7,7 @@
 
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
+import { isActive } from '../runtime/inventory.js';
 import { kubeTime } from '../../api/time.js';
 
 export interface WaitingReason {
@@ -53,10 +54,6 @@ export function apiTime(iso: string | undefined): string | undefined {
   return Number.isNaN(ms) ? undefined : kubeTime(ms);
 }
 
-function isRunning(c: RuntimeContainer | undefined): boolean {
-  return c?.state === 'running' || c?.state === 'paused' || c?.state === 'restarting';
-}
-
 /** Created but never started, and not because starting failed: the agent will start it. */
 export function isPendingStart(c: RuntimeContainer | undefined): boolean {
   return c?.state === 'created' && !c.error && !c.startedAt;
@@ -64,7 +61,7 @@ export function isPendingStart(c: RuntimeContainer | undefined): boolean {
 
 /** The instance ended (or could not start). */
 export function hasEnded(c: RuntimeContainer | undefined): boolean {
-  return !!c && !isRunning(c) && !isPendingStart(c);
+  return !!c && !isActive(c) && !isPendingStart(c);
 }
 
 /** Exit code as Kubernetes reports it; a container that could not start counts as failed. */
@@ -96,7 +93,7 @@ function containerStatus(container: Container, view: ContainerView | undefined, 
   let lastState: ContainerState = previous && hasEnded(previous) ? { terminated: terminatedState(previous) } : {};
   let ready = false;
   let started = false;
-  if (latest && isRunning(latest)) {
+  if (latest && isActive(latest)) {
     state = { running: { startedAt: apiTime(latest.startedAt) ?? EPOCH } };
     ready = isInit && container.restartPolicy !== 'Always' ? false : view.ready && view.started;
     started = view.started;
@@ -200,7 +197,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   const phase = podPhase(pod, initStatuses, appStatuses, terminating);
   const completed = phase === 'Succeeded' || phase === 'Failed';
 
-  const sandboxReady = pod.spec?.hostNetwork ? isRunning(input.sandbox) : isRunning(input.sandbox) && !!input.sandbox?.ip;
+  const sandboxReady = pod.spec?.hostNetwork ? isActive(input.sandbox) : isActive(input.sandbox) && !!input.sandbox?.ip;
   const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
   const sidecarsUnready = initStatuses.filter((s, i) => initContainers[i]?.restartPolicy === 'Always' && !s.ready).map((s) => s.name);
   const allUnready = [...sidecarsUnready, ...unready];
@@ -233,7 +230,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   });
   for (const old of existing) if (!OWN_CONDITIONS.includes(old.type)) merged.push(old);
 
-  const podIp = pod.spec?.hostNetwork ? input.hostIp : input.sandbox && isRunning(input.sandbox) ? input.sandbox.ip : pod.status?.podIP;
+  const podIp = pod.spec?.hostNetwork ? input.hostIp : input.sandbox && isActive(input.sandbox) ? input.sandbox.ip : pod.status?.podIP;
   const status: PodStatus = {
     phase,
     conditions: merged,

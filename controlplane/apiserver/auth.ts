@@ -135,28 +135,31 @@ export function bearerToken(authorizationHeader: string | undefined): string | u
 
 export class TokenAuthenticator {
   private readonly node: NodeToken & { caHash: string };
-  /** The admin token's digest, computed once: every request compares against it. */
+  /** The admin token's and the node secret's digests, computed once: every request compares against them. */
   private readonly adminDigest: Buffer;
+  private readonly nodeSecretDigest: Buffer;
 
   constructor(private readonly tokens: { adminToken: string; nodeToken: string }) {
     const node = parseNodeToken(tokens.nodeToken);
     if (!node.caHash) throw new Error('the server node token must carry the CA hash');
     this.node = { ...node, caHash: node.caHash };
     this.adminDigest = digest(tokens.adminToken);
+    this.nodeSecretDigest = digest(node.secret);
   }
 
   /** The user an Authorization header proves, or undefined when it is missing, malformed or wrong. */
   authenticate(authorizationHeader: string | undefined): User | undefined {
     const token = bearerToken(authorizationHeader);
     if (token === undefined) return undefined;
-    if (timingSafeEqual(digest(token), this.adminDigest)) return ADMIN_USER;
-    if (this.isNodeCredential(token)) return NODE_BOOTSTRAP_USER;
+    const presentedDigest = digest(token);
+    if (timingSafeEqual(presentedDigest, this.adminDigest)) return ADMIN_USER;
+    if (this.isNodeCredential(token, presentedDigest)) return NODE_BOOTSTRAP_USER;
     return undefined;
   }
 
-  private isNodeCredential(token: string): boolean {
+  private isNodeCredential(token: string, tokenDigest: Buffer): boolean {
     // A bare secret (what a "short token" carries).
-    if (constantTimeEquals(token, this.node.secret)) return true;
+    if (timingSafeEqual(tokenDigest, this.nodeSecretDigest)) return true;
     let presented: NodeToken;
     try {
       presented = parseNodeToken(token);

@@ -15,6 +15,7 @@
 import { badRequest, fieldError, invalid, type StatusError } from '../../api/errors.js';
 import type { GroupVersionKind } from '../../api/resources.js';
 import { definition, definitionNameOfKind } from '../../api/schema/definitions.js';
+import { FieldPath } from './validation/field-path.js';
 import { INT_OR_STRING, QUANTITY, TIME, MICRO_TIME, RAW_EXTENSION, shortName, type FieldType } from '../../api/schema/model.js';
 
 export interface FieldCheck {
@@ -28,52 +29,25 @@ export interface FieldCheck {
 const MAX_UNKNOWN_FIELDS = 100;
 
 /**
- * Where the walk is: the JSON path with indices, and the Go decoder's view of it. The walk visits
- * every field of every object written but needs a path only for a field that is wrong, so a
- * location is its parent plus one step and its texts are built on demand.
+ * Where the walk is: the JSON path with indices, and the Go decoder's view of it (dotted field
+ * names without indices, and the struct declaring the field). Both are FieldPaths, whose text is
+ * built only if a field is reported.
  */
-class Location {
-  private pathText: string | undefined;
-  private goFieldText: string | undefined;
+interface Location {
+  path: FieldPath;
+  goField: FieldPath;
+  goStruct?: string;
+}
 
-  private constructor(
-    private readonly parent: Location | undefined,
-    /** A field name or map key (joined with a dot), or a list index. */
-    private readonly step: string | number,
-    /** Field steps are struct fields: they extend goField and name the declaring struct. */
-    private readonly isField: boolean,
-    /** The Go struct that declares the field (Go's UnmarshalTypeError.Struct). */
-    readonly goStruct: string | undefined,
-  ) {}
+const ROOT: Location = { path: FieldPath.of(), goField: FieldPath.of() };
 
-  static readonly ROOT = new Location(undefined, '', false, undefined);
+function fieldOf(at: Location, name: string, struct: string): Location {
+  return { path: at.path.child(name), goField: at.goField.child(name), goStruct: struct };
+}
 
-  field(name: string, struct: string): Location {
-    return new Location(this, name, true, struct);
-  }
-
-  /** A list item or a map value: a new path, the same Go field. */
-  item(step: string | number): Location {
-    return new Location(this, step, false, this.goStruct);
-  }
-
-  /** The JSON path with indices: `spec.containers[0].image`. */
-  get path(): string {
-    if (this.pathText === undefined) {
-      const head = this.parent?.path ?? '';
-      this.pathText = typeof this.step === 'number' ? `${head}[${this.step}]` : join(head, this.step);
-    }
-    return this.pathText;
-  }
-
-  /** Dotted JSON field names from the root, without indices (Go's UnmarshalTypeError.Field). */
-  get goField(): string {
-    if (this.goFieldText === undefined) {
-      const head = this.parent?.goField ?? '';
-      this.goFieldText = this.isField ? join(head, this.step as string) : head;
-    }
-    return this.goFieldText;
-  }
+/** A list item or a map value: a new path, the same Go field. */
+function itemOf(at: Location, step: string | number): Location {
+  return { ...at, path: typeof step === 'number' ? at.path.index(step) : at.path.child(step) };
 }
 
 interface Walk extends FieldCheck {
@@ -100,11 +74,7 @@ export function pruneUnknownFields(gvk: GroupVersionKind, obj: unknown): string[
 function walkKind(gvk: GroupVersionKind, obj: unknown, walk: Walk): void {
   const name = definitionNameOfKind(gvk);
   if (!name) return;
-  walkValue({ type: 'ref', ref: name }, obj, Location.ROOT, walk);
-}
-
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
+  walkValue({ type: 'ref', ref: name }, obj, ROOT, walk);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -132,12 +102,12 @@ function walkValue(type: FieldType, value: unknown, at: Location, walk: Walk): v
       return;
     case 'array':
       if (!Array.isArray(value)) return typeError(walk, at, value, goTypeOf(type));
-      value.forEach((item, i) => walkValue(type.items, item, at.item(i), walk));
+      value.forEach((item, i) => walkValue(type.items, item, itemOf(at, i), walk));
       return;
     case 'map':
       if (!isPlainObject(value)) return typeError(walk, at, value, goTypeOf(type));
       // The keys are data; only the values have a type.
-      for (const [key, item] of Object.entries(value)) walkValue(type.values, item, at.item(key), walk);
+      for (const [key, item] of Object.entries(value)) walkValue(type.values, item, itemOf(at, key), walk);
       return;
     case 'ref':
       return walkReference(type.ref, value, at, walk);
@@ -174,12 +144,12 @@ function walkReference(ref: string, value: unknown, at: Location, walk: Walk): v
   for (const key of Object.keys(value)) {
     const fieldType = Object.hasOwn(def.properties, key) ? def.properties[key] : undefined;
     if (!fieldType) {
-      const path = join(at.path, key);
+      const path = at.path.child(key).toString();
       if (walk.unknown.length < MAX_UNKNOWN_FIELDS && !walk.unknown.includes(path)) walk.unknown.push(path);
       if (walk.prune) delete value[key];
       continue;
     }
-    walkValue(fieldType, value[key], at.field(key, struct), walk);
+    walkValue(fieldType, value[key], fieldOf(at, key, struct), walk);
   }
 }
 

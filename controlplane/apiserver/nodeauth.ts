@@ -49,8 +49,8 @@ export function isAdmin(user: User): boolean {
 export interface PodLookup {
   /** The pod, or undefined when it does not exist. */
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
-  /** Every pod bound to the node. */
-  podsOnNode(nodeName: string): Promise<Pod[]>;
+  /** The pods of one namespace bound to the node. */
+  podsOnNode(nodeName: string, namespace: string): Promise<Pod[]>;
 }
 
 // Paths every authenticated user may read (Kubernetes' system:discovery and
@@ -172,8 +172,8 @@ export class NodeAuthorizer {
   }
 
   private async referencedByNode(node: string, kind: 'secrets' | 'configmaps', namespace: string, name: string): Promise<boolean> {
-    const pods = await this.pods.podsOnNode(node);
-    return pods.some((pod) => pod.metadata?.namespace === namespace && podReferences(pod)[kind].has(name));
+    const pods = await this.pods.podsOnNode(node, namespace);
+    return pods.some((pod) => podReferences(pod)[kind].has(name));
   }
 
   /** NodeRestriction at create: a node may create only its own Node and its own Lease. */

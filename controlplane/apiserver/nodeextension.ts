@@ -38,7 +38,7 @@ export function nodeAccess(options: NodeAccessOptions): (server: ApiServer) => A
           throw err;
         }
       },
-      podsOnNode: async (nodeName) => (await pods().list(undefined, { filter: (p) => (p as Pod).spec?.nodeName === nodeName })).items as Pod[],
+      podsOnNode: async (nodeName, namespace) => (await pods().list(namespace, { filter: (p) => (p as Pod).spec?.nodeName === nodeName })).items as Pod[],
     });
     return {
       serveUnauthenticated: (req, res, path) => join.serveUnauthenticated(req, res, path),

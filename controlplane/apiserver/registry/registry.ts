@@ -655,7 +655,9 @@ export class Registry {
       try {
         ops = [{ op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision }, ...(await fenceOps(options, attempt))];
         const [updated] = await this.store.txn(ops);
-        return { object: this.decode(updated!), deleted: false };
+        // What was stored is `next`: answer with it rather than decoding the stored text again.
+        next.metadata = { ...next.metadata, resourceVersion: String(updated!.modRevision) };
+        return { object: next, deleted: false };
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
         const cause = err instanceof TxnFailedError ? err.cause : err;

@@ -16,10 +16,6 @@ export function isPodActive(pod: Pod): boolean {
   return !isPodTerminal(pod) && !pod.metadata?.deletionTimestamp;
 }
 
-export function isPodTerminating(pod: Pod): boolean {
-  return !!pod.metadata?.deletionTimestamp;
-}
-
 function readyCondition(pod: Pod) {
   return pod.status?.conditions?.find((c) => c.type === 'Ready');
 }
