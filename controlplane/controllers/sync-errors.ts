@@ -9,3 +9,16 @@ export function logSyncError(logger: Logger, err: unknown, fields: Record<string
   if (isConflict(err)) logger.debug({ ...fields, err }, `${message} (conflict)`);
   else logger.warn({ ...fields, err }, message);
 }
+
+/** The error handler of a controller's work queue of object keys (runWorkers' onError). */
+export function syncErrorLogger(logger: Logger, controller: string): (key: string, err: unknown) => void {
+  return (key, err) => {
+    if (isConflict(err)) logger.debug({ controller, key, err: errorMessage(err) }, 'sync conflicted with a newer version; will retry');
+    else logger.warn({ controller, key, err: errorMessage(err) }, 'sync failed; will retry');
+  };
+}
+
+/** The message of a thrown value, for logs, events and status conditions. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

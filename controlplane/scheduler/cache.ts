@@ -6,6 +6,7 @@
 
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Labels } from '../../api/labels.js';
+import { isPodTerminal } from '../controllers/pods/pod-state.js';
 import type { ClusterView } from './framework.js';
 import { NodeInfo } from './node-info.js';
 import { podInfoOf } from './pod-info.js';
@@ -15,10 +16,6 @@ interface PlacedPod {
   info: PodInfo;
   node: string;
   assumed: boolean;
-}
-
-export function isTerminal(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
 export class SchedulerCache implements ClusterView {
@@ -94,7 +91,7 @@ export class SchedulerCache implements ClusterView {
   setBoundPod(pod: Pod): void {
     const nodeName = pod.spec?.nodeName;
     const info = podInfoOf(pod);
-    if (!nodeName || isTerminal(pod)) {
+    if (!nodeName || isPodTerminal(pod)) {
       this.deletePod(info.key);
       return;
     }

@@ -17,7 +17,8 @@ import { objectKey } from '../../api/objects.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor, resourcePath } from '../../api/resources.js';
 import type { Controller, ControllerContext } from '../controllers/context.js';
-import { isTerminal, SchedulerCache } from './cache.js';
+import { isPodTerminal } from '../controllers/pods/pod-state.js';
+import { SchedulerCache } from './cache.js';
 import { readyStatusOf } from './node-info.js';
 import { podInfoOf } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -163,7 +164,7 @@ export class Scheduler {
       !pod.spec?.nodeName &&
       (pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) === this.name &&
       !pod.metadata?.deletionTimestamp &&
-      !isTerminal(pod) &&
+      !isPodTerminal(pod) &&
       (pod.spec?.schedulingGates?.length ?? 0) === 0
     );
   }
@@ -177,7 +178,7 @@ export class Scheduler {
       this.cache.setBoundPod(pod);
       this.queue.done(key);
       // A pod that finished frees its node's resources.
-      if (wasBound && isTerminal(pod) && old && !isTerminal(old)) this.queue.moveAllToActive();
+      if (wasBound && isPodTerminal(pod) && old && !isPodTerminal(old)) this.queue.moveAllToActive();
       return;
     }
     if (!this.isPending(pod)) {

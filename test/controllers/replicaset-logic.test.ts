@@ -1,16 +1,17 @@
-// The ReplicaSet controller's pure logic, without a network: which pods go first, expectations,
-// claiming, slow-start batches and the status.
+// The ReplicaSet controller's pure logic, without a network, with the shared pieces it rests on
+// (controllers/pods, controllers/ownership): which pods go first, expectations, claiming,
+// slow-start batches and the status.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { selectorFromSet } from '../../api/labels.js';
-import { claimDecision } from '../../controlplane/controllers/replicaset/controller-ref.js';
-import { Expectations } from '../../controlplane/controllers/replicaset/expectations.js';
-import { slowStartBatch } from '../../controlplane/controllers/replicaset/pod-control.js';
-import { podsToDelete } from '../../controlplane/controllers/replicaset/pod-ordering.js';
-import { isPodAvailable } from '../../controlplane/controllers/replicaset/pod-state.js';
+import { claimDecision } from '../../controlplane/controllers/ownership/controller-ref.js';
+import { Expectations } from '../../controlplane/controllers/pods/expectations.js';
+import { slowStartBatch } from '../../controlplane/controllers/pods/pod-control.js';
+import { podsToDelete } from '../../controlplane/controllers/pods/pod-ordering.js';
+import { isPodAvailable } from '../../controlplane/controllers/pods/pod-state.js';
 import { planReplicas } from '../../controlplane/controllers/replicaset/replicas.js';
 import { replicaSetStatus } from '../../controlplane/controllers/replicaset/status.js';
 
@@ -91,13 +92,13 @@ describe('expectations', () => {
   test('an owner waits for its creations and its deletions, by pod', () => {
     const e = new Expectations();
     assert.ok(e.satisfied('rs'), 'nothing expected yet');
-    e.expectCreations('rs', 2);
+    e.expect('rs', 2, []);
     assert.ok(!e.satisfied('rs'));
     e.creationObserved('rs');
     assert.ok(!e.satisfied('rs'));
     e.creationObserved('rs');
     assert.ok(e.satisfied('rs'));
-    e.expectDeletions('rs', ['default/a', 'default/b']);
+    e.expect('rs', 0, ['default/a', 'default/b']);
     e.deletionObserved('rs', 'default/a');
     e.deletionObserved('rs', 'default/a');
     e.deletionObserved('rs', 'default/other');
@@ -109,7 +110,7 @@ describe('expectations', () => {
   test('expectations expire, so a lost event cannot stall an owner forever', () => {
     let t = 0;
     const e = new Expectations(1000, () => t);
-    e.expectCreations('rs', 1);
+    e.expect('rs', 1, []);
     t = 999;
     assert.ok(!e.satisfied('rs'));
     t = 1001;

@@ -14,21 +14,22 @@ import { objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { claimObjects, controllerRefOf, newControllerRef } from '../replicaset/controller-ref.js';
-import { Expectations } from '../replicaset/expectations.js';
-import { NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../replicaset/informer-indexes.js';
-import { PodControl, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, withTypeMeta } from '../replicaset/pod-control.js';
-import type { PodObject } from '../replicaset/pod-control.js';
-import { isPodTerminal, msUntilAvailable } from '../replicaset/pod-state.js';
+import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
+import { claimObjects, controllerRefOf, newControllerRef } from '../ownership/controller-ref.js';
+import { NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../ownership/informer-indexes.js';
+import { Expectations } from '../pods/expectations.js';
+import { PodControl, withTypeMeta } from '../pods/pod-control.js';
+import type { PodObject } from '../pods/pod-control.js';
+import { availabilityRecheckMs } from '../pods/pod-state.js';
+import { syncErrorLogger } from '../sync-errors.js';
 import { FailedPodBackoff } from './backoff.js';
 import { hashOfRevision, maxRevisionNumber, revisionData, revisionHash, revisionMatches, revisionsToDelete } from './history.js';
 import { nodeShouldRunDaemonPod } from './node-eligibility.js';
 import type { Placement } from './node-eligibility.js';
-import { podsShouldBeOnNode } from './placement.js';
-import { CONTROLLER_REVISION_HASH_LABEL, daemonPodTemplate, pinnedToNode, targetNodeOf } from './pod-template.js';
+import { podsByNode, podsShouldBeOnNode } from './placement.js';
+import { CONTROLLER_REVISION_HASH_LABEL, daemonPodTemplate, pinnedToNode } from './pod-template.js';
 import { planRollingUpdate } from './rolling.js';
 import { daemonSetStatus, daemonSetStatusDiffers } from './status.js';
-import { syncErrorLogger } from '../replicaset/sync-errors.js';
 
 export type DaemonSetObject = DaemonSet & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -81,7 +82,7 @@ class DaemonSetSync {
     private readonly backoff: FailedPodBackoff,
     private readonly now: () => number,
   ) {
-    this.podControl = new PodControl(ctx.client, ctx.recorder);
+    this.podControl = new PodControl(ctx.client, ctx.recorder, daemonSetsResource, expectations);
     this.daemonSets = indexByNamespace(ctx.informers.informer<DaemonSetObject>(daemonSetsResource));
     this.nodes = ctx.informers.informer<NodeObject>(nodesResource);
     this.pods = indexByControllerUid(indexByNamespace(ctx.informers.informer<PodObject>(podsResource)));
@@ -105,7 +106,7 @@ class DaemonSetSync {
       delete: (pod) => this.podDeleted(pod),
     });
     const revisionChanged = (r: RevisionObject) => {
-      const ds = this.ownerOf(r);
+      const ds = cachedController(this.daemonSets, r);
       if (ds) this.queue.add(objectKey(ds));
     };
     this.revisions.on({ add: revisionChanged, update: (_o, r) => revisionChanged(r), delete: revisionChanged });
@@ -133,25 +134,15 @@ class DaemonSetSync {
     }
   }
 
-  private ownerOf(obj: KubeObject): DaemonSetObject | undefined {
-    const ref = controllerRefOf(obj);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const ds = this.daemonSets.getByName(obj.metadata?.namespace, ref.name);
-    return ds?.metadata?.uid === ref.uid ? ds : undefined;
-  }
-
   private enqueueMatching(pod: Pod): void {
-    for (const ds of this.daemonSets.byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '')) {
-      const converted = selectorFromLabelSelector(ds.spec?.selector);
-      if (converted.ok && !converted.selector.empty && converted.selector.matches(pod.metadata?.labels)) this.queue.add(objectKey(ds));
-    }
+    for (const ds of controllersSelecting(this.daemonSets, pod)) this.queue.add(objectKey(ds));
   }
 
   private podAdded(pod: PodObject): void {
     if (pod.metadata?.deletionTimestamp) return this.podDeleted(pod);
     const ref = controllerRefOf(pod);
     if (!ref) return this.enqueueMatching(pod);
-    const ds = this.ownerOf(pod);
+    const ds = cachedController(this.daemonSets, pod);
     if (!ds) return;
     this.expectations.creationObserved(objectKey(ds));
     this.queue.add(objectKey(ds));
@@ -162,11 +153,11 @@ class DaemonSetSync {
     const oldRef = controllerRefOf(old);
     const ref = controllerRefOf(pod);
     if (oldRef && oldRef.uid !== ref?.uid) {
-      const previous = this.ownerOf(old);
+      const previous = cachedController(this.daemonSets, old);
       if (previous) this.queue.add(objectKey(previous));
     }
     if (ref) {
-      const ds = this.ownerOf(pod);
+      const ds = cachedController(this.daemonSets, pod);
       if (ds) this.queue.add(objectKey(ds));
       return;
     }
@@ -174,7 +165,7 @@ class DaemonSetSync {
   }
 
   private podDeleted(pod: PodObject): void {
-    const ds = this.ownerOf(pod);
+    const ds = cachedController(this.daemonSets, pod);
     if (!ds) return;
     this.expectations.deletionObserved(objectKey(ds), objectKey(pod));
     this.queue.add(objectKey(ds));
@@ -206,44 +197,31 @@ class DaemonSetSync {
     const { current, old } = await this.constructHistory(ds, converted.selector);
     const hash = hashOfRevision(current);
     const nodes = this.nodes.list();
+    // What this sync reads of the pods; its own creations and deletions show in the next one.
+    const byNode = podsByNode(claimed);
 
     let result: SyncResult = undefined;
     let error: unknown;
     const processed = this.expectations.satisfied(key);
     if (processed) {
       try {
-        result = await this.manage(ds, nodes, claimed, hash);
+        result = await this.manage(ds, nodes, byNode, hash);
         // Roll out only once the placement loop's own creations and deletions were seen.
         if (this.expectations.satisfied(key) && (ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-          await this.rollingUpdate(ds, nodes, claimed, hash);
+          await this.rollingUpdate(ds, nodes, byNode, hash);
         }
         await this.cleanupHistory(ds, old, claimed);
       } catch (err) {
         error = err;
       }
     }
-    const requeue = await this.updateStatus(ds, nodes, claimed, hash, processed);
+    const requeue = await this.updateStatus(ds, nodes, byNode, claimed, hash, processed);
     if (error !== undefined) throw error;
     const delays = [result?.requeueAfterMs, requeue].filter((x): x is number => x !== undefined);
     return delays.length > 0 ? { requeueAfterMs: Math.min(...delays) } : undefined;
   }
 
-  /** The DaemonSet's pods by node (terminal pods already being deleted left out). */
-  private podsByNode(pods: readonly PodObject[]): Map<string, PodObject[]> {
-    const byNode = new Map<string, PodObject[]>();
-    for (const pod of pods) {
-      if (pod.metadata?.deletionTimestamp && isPodTerminal(pod)) continue;
-      const node = targetNodeOf(pod);
-      if (node === undefined) continue;
-      let list = byNode.get(node);
-      if (!list) byNode.set(node, (list = []));
-      list.push(pod);
-    }
-    return byNode;
-  }
-
-  private async manage(ds: DaemonSetObject, nodes: NodeObject[], pods: PodObject[], hash: string): Promise<SyncResult> {
-    const byNode = this.podsByNode(pods);
+  private async manage(ds: DaemonSetObject, nodes: NodeObject[], byNode: ReadonlyMap<string, readonly Pod[]>, hash: string): Promise<SyncResult> {
     const key = objectKey(ds);
     const nodesNeedingPods: string[] = [];
     const podsToDelete: Pod[] = [];
@@ -273,8 +251,9 @@ class DaemonSetSync {
     return retryAfterMs === undefined ? undefined : { requeueAfterMs: retryAfterMs };
   }
 
-  private async rollingUpdate(ds: DaemonSetObject, nodes: NodeObject[], pods: PodObject[], hash: string): Promise<void> {
-    const byNode: Map<string, readonly Pod[]> = this.podsByNode(pods);
+  private async rollingUpdate(ds: DaemonSetObject, nodes: NodeObject[], podsOnNodes: ReadonlyMap<string, readonly Pod[]>, hash: string): Promise<void> {
+    // The rollout also looks at nodes that should run the daemon and have no pod yet.
+    const byNode = new Map(podsOnNodes);
     const shouldRun = new Map<string, boolean>();
     let desired = 0;
     for (const node of nodes) {
@@ -289,40 +268,17 @@ class DaemonSetSync {
     await this.syncNodes(ds, plan.deletePods, plan.createOnNodes, hash);
   }
 
-  /** Creates pods on `nodes` and deletes `pods`, within the burst, with expectations. */
+  /** Creates pods on `nodes` (each pinned to its node) and deletes `pods`, within the burst. */
   private async syncNodes(ds: DaemonSetObject, pods: readonly Pod[], nodes: readonly string[], hash: string): Promise<void> {
-    const key = objectKey(ds);
     const toCreate = nodes.slice(0, DAEMONSET_BURST);
-    const toDelete = pods.slice(0, DAEMONSET_BURST);
-    if (toCreate.length === 0 && toDelete.length === 0) return;
-    this.expectations.expect(key, toCreate.length, toDelete.map((p) => objectKey(p)));
-    const namespace = ds.metadata?.namespace ?? '';
-    const template = daemonPodTemplate(ds, hash);
-    const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet');
-    const errors: unknown[] = [];
-
-    let next = 0;
-    const { successes, error } = await slowStartBatch(toCreate.length, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const node = toCreate[next++]!;
-      const pod = podFromTemplate(template, namespace, podNamePrefix(ds.metadata?.name ?? ''), ref);
-      pod.spec = { ...pod.spec!, affinity: pinnedToNode(pod.spec?.affinity, node) };
-      await this.podControl.create(pod, ds, daemonSetsResource);
+    await this.podControl.createAndDeletePods(ds, {
+      create: {
+        count: toCreate.length,
+        template: daemonPodTemplate(ds, hash),
+        adjust: (pod, i) => ({ ...pod, spec: { ...pod.spec!, affinity: pinnedToNode(pod.spec?.affinity, toCreate[i]!) } }),
+      },
+      delete: pods.slice(0, DAEMONSET_BURST),
     });
-    const skipped = toCreate.length - successes;
-    if (skipped > 0) this.expectations.creationObserved(key, skipped);
-    if (error !== undefined) errors.push(error);
-
-    await Promise.all(
-      toDelete.map(async (pod) => {
-        try {
-          await this.podControl.delete(namespace, pod.metadata?.name ?? '', ds, daemonSetsResource);
-        } catch (err) {
-          this.expectations.deletionObserved(key, objectKey(pod));
-          if (!isNotFound(err)) errors.push(err);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -414,9 +370,15 @@ class DaemonSetSync {
   // ------------------------------------------------------------------------------------------
   // Status
 
-  private async updateStatus(ds: DaemonSetObject, nodes: NodeObject[], pods: PodObject[], hash: string, observed: boolean): Promise<number | undefined> {
+  private async updateStatus(
+    ds: DaemonSetObject,
+    nodes: NodeObject[],
+    byNode: ReadonlyMap<string, readonly Pod[]>,
+    pods: readonly PodObject[],
+    hash: string,
+    observed: boolean,
+  ): Promise<number | undefined> {
     const nowMs = this.now();
-    const byNode = this.podsByNode(pods);
     const status = daemonSetStatus(ds, nodes, byNode, hash, nowMs);
     // observedGeneration moves only when this sync acted on that generation.
     if (observed) status.observedGeneration = ds.metadata?.generation ?? 0;
@@ -432,8 +394,6 @@ class DaemonSetSync {
       }
     }
     // Nothing announces that a ready pod has become available: look again then.
-    const minReady = ds.spec?.minReadySeconds ?? 0;
-    const waits = pods.map((p) => msUntilAvailable(p, minReady, nowMs)).filter((ms): ms is number => ms !== undefined);
-    return waits.length > 0 ? Math.min(...waits) + 100 : undefined;
+    return availabilityRecheckMs(pods, ds.spec?.minReadySeconds ?? 0, nowMs);
   }
 }

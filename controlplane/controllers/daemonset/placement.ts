@@ -6,9 +6,23 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { scaledValue } from '../deployment/surge.js';
-import { isPodAvailable, isPodReady, parseTime } from '../replicaset/pod-state.js';
+import { isPodAvailable, isPodReady, isPodTerminal, parseTime } from '../pods/pod-state.js';
 import type { Placement } from './node-eligibility.js';
-import { CONTROLLER_REVISION_HASH_LABEL } from './pod-template.js';
+import { CONTROLLER_REVISION_HASH_LABEL, targetNodeOf } from './pod-template.js';
+
+/** The DaemonSet's pods by the node they are for (terminal pods already being deleted left out). */
+export function podsByNode<P extends Pod>(pods: readonly P[]): Map<string, P[]> {
+  const byNode = new Map<string, P[]>();
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp && isPodTerminal(pod)) continue;
+    const node = targetNodeOf(pod);
+    if (node === undefined) continue;
+    let list = byNode.get(node);
+    if (!list) byNode.set(node, (list = []));
+    list.push(pod);
+  }
+  return byNode;
+}
 
 /** Scheduled pods first, then oldest first, then by name (podByCreationTimestampAndPhase). */
 export function byScheduledThenAge(a: Pod, b: Pod): number {

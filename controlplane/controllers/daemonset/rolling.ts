@@ -6,7 +6,7 @@
 
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isPodAvailable } from '../replicaset/pod-state.js';
+import { isPodAvailable } from '../pods/pod-state.js';
 import { isPodUpdated, templateGeneration } from './pod-template.js';
 import { surgeCount, unavailableCount } from './placement.js';
 

@@ -4,7 +4,7 @@
 
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { isPodAvailable, isPodReady } from '../replicaset/pod-state.js';
+import { isPodAvailable, isPodReady } from '../pods/pod-state.js';
 import { nodeShouldRunDaemonPod } from './node-eligibility.js';
 import { byScheduledThenAge } from './placement.js';
 import { isPodUpdated, templateGeneration } from './pod-template.js';

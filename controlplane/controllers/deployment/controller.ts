@@ -17,10 +17,11 @@ import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { claimObjects, controllerRefOf, newControllerRef } from '../replicaset/controller-ref.js';
-import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../replicaset/informer-indexes.js';
-import { errorMessage, withTypeMeta } from '../replicaset/pod-control.js';
-import { isPodTerminal } from '../replicaset/pod-state.js';
+import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
+import { claimObjects, controllerRefOf, newControllerRef } from '../ownership/controller-ref.js';
+import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../ownership/informer-indexes.js';
+import { withTypeMeta } from '../pods/pod-control.js';
+import { isPodTerminal } from '../pods/pod-state.js';
 import { REVISION_ANNOTATION, maxRevision, replicasAnnotationsFor, setNewReplicaSetAnnotations, setReplicasAnnotations } from './annotations.js';
 import { REASON, getCondition, hasProgressDeadline, newCondition, setCondition, deploymentComplete } from './conditions.js';
 import { replicaSetsToCleanUp } from './cleanup.js';
@@ -30,7 +31,7 @@ import { activeReplicaSets, actualReplicaCount, findNewReplicaSet, oldReplicaSet
 import { newReplicaSetReplicas, scaleDownOldReplicaSets } from './rolling.js';
 import { calculateStatus, rolloutStatus, statusDiffers } from './status.js';
 import { desiredReplicas } from './surge.js';
-import { syncErrorLogger } from '../replicaset/sync-errors.js';
+import { errorMessage, syncErrorLogger } from '../sync-errors.js';
 
 export type DeploymentObject = Deployment & KubeObject;
 export type ReplicaSetObject = ReplicaSet & KubeObject;
@@ -104,23 +105,13 @@ class DeploymentInformers {
     for (const d of this.deployments.list()) this.queue.add(objectKey(d));
   }
 
-  ownerOf(rs: ReplicaSet): DeploymentObject | undefined {
-    const ref = controllerRefOf(rs);
-    if (!ref || ref.kind !== 'Deployment') return undefined;
-    const d = this.deployments.getByName(rs.metadata?.namespace, ref.name);
-    return d?.metadata?.uid === ref.uid ? d : undefined;
-  }
-
   private enqueueOwner(rs: ReplicaSet): void {
-    const d = this.ownerOf(rs);
+    const d = cachedController(this.deployments, rs);
     if (d) this.queue.add(objectKey(d));
   }
 
   private enqueueMatching(rs: ReplicaSet): void {
-    for (const d of this.deployments.byIndex(NAMESPACE_INDEX, rs.metadata?.namespace ?? '')) {
-      const converted = selectorFromLabelSelector(d.spec?.selector);
-      if (converted.ok && !converted.selector.empty && converted.selector.matches(rs.metadata?.labels)) this.queue.add(objectKey(d));
-    }
+    for (const d of controllersSelecting(this.deployments, rs)) this.queue.add(objectKey(d));
   }
 
   private replicaSetChanged(old: ReplicaSet | undefined, rs: ReplicaSet): void {
@@ -133,11 +124,9 @@ class DeploymentInformers {
   }
 
   private podDeleted(pod: Pod): void {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return;
-    const rs = this.replicaSets.getByName(pod.metadata?.namespace, ref.name);
-    if (!rs || rs.metadata?.uid !== ref.uid) return;
-    const d = this.ownerOf(rs);
+    const rs = cachedController(this.replicaSets, pod);
+    if (!rs) return;
+    const d = cachedController(this.deployments, rs);
     if (d && d.spec?.strategy?.type === 'Recreate') this.queue.add(objectKey(d));
   }
 }

@@ -12,7 +12,7 @@ import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { syncErrorLogger } from '../replicaset/sync-errors.js';
+import { syncErrorLogger } from '../sync-errors.js';
 import { selectsPods } from './endpoints-of-pods.js';
 import { ServicePods } from './service-pods.js';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, desiredEndpoints, planSlices } from './slices.js';

@@ -10,7 +10,7 @@ import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { syncErrorLogger } from '../replicaset/sync-errors.js';
+import { syncErrorLogger } from '../sync-errors.js';
 import { selectsPods } from './endpoints-of-pods.js';
 import { OVER_CAPACITY_ANNOTATION, SKIP_MIRROR_LABEL, endpointsLabels, endpointsSubsets } from './legacy-endpoints.js';
 import { ServicePods } from './service-pods.js';

@@ -3,7 +3,7 @@
 // named target port can mean different numbers on different pods (Kubernetes' podutil.FindPort).
 
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { isPodReady, isPodTerminal } from '../replicaset/pod-state.js';
+import { isPodReady, isPodTerminal } from '../pods/pod-state.js';
 
 /** Whether a pod appears in the endpoints at all (ShouldPodBeInEndpoints). */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {

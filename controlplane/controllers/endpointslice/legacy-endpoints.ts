@@ -4,7 +4,7 @@
 // controller leaves it alone.
 
 import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { isPodReady } from '../replicaset/pod-state.js';
+import { isPodReady } from '../pods/pod-state.js';
 import { HEADLESS_LABEL, ipv4Addresses, isHeadless, podPorts, portsKey, publishedHostname, shouldPodBeInEndpoints } from './endpoints-of-pods.js';
 
 export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';

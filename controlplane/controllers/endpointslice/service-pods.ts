@@ -8,8 +8,8 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import type { ControllerContext } from '../context.js';
-import { NAMESPACE_INDEX, indexByNamespace } from '../replicaset/informer-indexes.js';
-import { isPodReady } from '../replicaset/pod-state.js';
+import { NAMESPACE_INDEX, indexByNamespace } from '../ownership/informer-indexes.js';
+import { isPodReady } from '../pods/pod-state.js';
 import { selectorMatches, selectsPods } from './endpoints-of-pods.js';
 
 export type ServiceObject = Service & KubeObject;

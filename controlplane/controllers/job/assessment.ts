@@ -4,7 +4,7 @@
 
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isPodActive, isPodReady, isPodTerminal, parseTime } from '../replicaset/pod-state.js';
+import { isPodActive, isPodReady, isPodTerminal, parseTime } from '../pods/pod-state.js';
 import { JOB_MESSAGE, JOB_REASON, recordedOutcome } from './conditions.js';
 import type { Outcome } from './conditions.js';
 import { pastBackoffLimitOnFailure } from './pod-failures.js';

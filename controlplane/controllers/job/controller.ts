@@ -15,13 +15,15 @@ import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { claimObjects, controllerRefOf, newControllerRef } from '../replicaset/controller-ref.js';
-import { Expectations } from '../replicaset/expectations.js';
-import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../replicaset/informer-indexes.js';
-import { PodControl, errorMessage, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, withTypeMeta } from '../replicaset/pod-control.js';
-import type { PodObject } from '../replicaset/pod-control.js';
-import { podsToDelete } from '../replicaset/pod-ordering.js';
-import { isPodReady } from '../replicaset/pod-state.js';
+import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
+import { claimObjects, controllerRefOf } from '../ownership/controller-ref.js';
+import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../ownership/informer-indexes.js';
+import { Expectations } from '../pods/expectations.js';
+import { PodControl, withTypeMeta } from '../pods/pod-control.js';
+import type { PodObject } from '../pods/pod-control.js';
+import { podsToDelete } from '../pods/pod-ordering.js';
+import { isPodReady } from '../pods/pod-state.js';
+import { errorMessage, syncErrorLogger } from '../sync-errors.js';
 import { assessJob, isComplete, isSuspended, startTimeOf, wantedActive } from './assessment.js';
 import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition, withCondition } from './conditions.js';
 import type { Outcome } from './conditions.js';
@@ -29,7 +31,6 @@ import { FinalizerRemovals } from './finalizer-expectations.js';
 import { assignIndex, formatIndexes, pendingIndexes, surplusIndexedPods } from './indexed.js';
 import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
 import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
-import { syncErrorLogger } from '../replicaset/sync-errors.js';
 import { kubeTime } from '../../../api/time.js';
 
 export type JobObject = Job & KubeObject;
@@ -89,7 +90,7 @@ class JobSync {
     private readonly options: JobControllerOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.podControl = new PodControl(ctx.client, ctx.recorder);
+    this.podControl = new PodControl(ctx.client, ctx.recorder, jobsResource, expectations);
     this.jobs = indexByNamespace(ctx.informers.informer<JobObject>(jobsResource));
     this.pods = indexByControllerUid(indexByNamespace(ctx.informers.informer<PodObject>(podsResource)));
     this.jobs.on({
@@ -112,28 +113,21 @@ class JobSync {
   async waitForSync(signal: AbortSignal): Promise<void> {
     await Promise.all([this.jobs.waitForSync(signal), this.pods.waitForSync(signal)]);
     for (const job of this.jobs.list()) this.queue.add(objectKey(job));
-    for (const pod of this.pods.list()) if (hasTrackingFinalizer(pod) && !this.ownerOf(pod)) this.orphans.add(objectKey(pod));
+    for (const pod of this.pods.list()) if (hasTrackingFinalizer(pod) && !cachedController(this.jobs, pod)) this.orphans.add(objectKey(pod));
   }
 
   // ------------------------------------------------------------------------------------------
   // Event handlers
 
-  private ownerOf(pod: Pod): JobObject | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const job = this.jobs.getByName(pod.metadata?.namespace, ref.name);
-    return job?.metadata?.uid === ref.uid ? job : undefined;
-  }
-
   private podChanged(old: PodObject | undefined, pod: PodObject): void {
-    const job = this.ownerOf(pod);
+    const job = cachedController(this.jobs, pod);
     if (old) {
-      const oldJob = this.ownerOf(old);
+      const oldJob = cachedController(this.jobs, old);
       if (oldJob && oldJob !== job) this.queue.add(objectKey(oldJob));
     }
     if (!job) {
       if (hasTrackingFinalizer(pod)) this.orphans.add(objectKey(pod));
-      else if (!controllerRefOf(pod)) this.enqueueMatching(pod);
+      else if (!controllerRefOf(pod)) for (const j of controllersSelecting(this.jobs, pod)) this.queue.add(objectKey(j));
       return;
     }
     const key = objectKey(job);
@@ -144,19 +138,12 @@ class JobSync {
   }
 
   private podDeleted(pod: PodObject): void {
-    const job = this.ownerOf(pod);
+    const job = cachedController(this.jobs, pod);
     if (!job) return;
     const key = objectKey(job);
     this.expectations.deletionObserved(key, objectKey(pod));
     this.removals.observed(key, pod.metadata?.uid ?? '');
     this.queue.add(key);
-  }
-
-  private enqueueMatching(pod: Pod): void {
-    for (const job of this.jobs.byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '')) {
-      const converted = selectorFromLabelSelector(job.spec?.selector);
-      if (converted.ok && !converted.selector.empty && converted.selector.matches(pod.metadata?.labels)) this.queue.add(objectKey(job));
-    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -199,26 +186,20 @@ class JobSync {
     if (a.deadlineInMs !== undefined) requeue.push(a.deadlineInMs + 50);
     let manageError: unknown;
 
+    const mayAct = !a.success && satisfied && !job.metadata?.deletionTimestamp;
     try {
-      if (a.failure) {
-        // The Job failed: stop what still runs.
+      if (a.failure || (mayAct && suspended)) {
+        // The Job failed or is suspended: stop what still runs.
         const removed = await this.deletePods(job, a.active);
         active -= removed.count;
         ready -= removed.ready;
         terminating += removed.count;
-      } else if (!a.success && satisfied && !job.metadata?.deletionTimestamp) {
-        if (suspended) {
-          const removed = await this.deletePods(job, a.active);
-          active -= removed.count;
-          ready -= removed.ready;
-          terminating += removed.count;
-        } else {
-          const managed = await this.manage(job, pods, a.active, a.succeeded, a.completedIndexes, terminating, nowMs);
-          active = managed.active;
-          ready -= managed.removedReady;
-          terminating += managed.removed;
-          if (managed.retryAfterMs !== undefined) requeue.push(managed.retryAfterMs);
-        }
+      } else if (mayAct) {
+        const managed = await this.manage(job, pods, a.active, a.succeeded, a.completedIndexes, terminating, nowMs);
+        active = managed.active;
+        ready -= managed.removedReady;
+        terminating += managed.removed;
+        if (managed.retryAfterMs !== undefined) requeue.push(managed.retryAfterMs);
       }
     } catch (err) {
       manageError = err;
@@ -285,7 +266,6 @@ class JobSync {
     terminating: number,
     nowMs: number,
   ): Promise<{ active: number; removed: number; removedReady: number; retryAfterMs?: number }> {
-    const key = objectKey(job);
     if (completed) {
       // Pods of one index twice, of an index out of range or already done, go first.
       const surplus = surplusIndexedPods(job, activePods, completed);
@@ -294,7 +274,7 @@ class JobSync {
         return { active: activePods.length - removed.count, removed: removed.count, removedReady: removed.ready };
       }
     }
-    let active = activePods.length;
+    const active = activePods.length;
     const wanted = wantedActive(job, succeeded, active);
     if (active > wanted) {
       const victims = podsToDelete(activePods, activePods, Math.min(active - wanted, MAX_POD_CREATE_DELETE_PER_SYNC), nowMs);
@@ -311,45 +291,26 @@ class JobSync {
     const delay = replacementDelay(job, pods, nowMs, this.options.podFailureBackoffMs ?? DEFAULT_POD_FAILURE_BACKOFF_MS, this.options.maxPodFailureBackoffMs ?? MAX_POD_FAILURE_BACKOFF_MS);
     if (delay > 0) return { active, removed: 0, removedReady: 0, retryAfterMs: delay };
 
-    this.expectations.expectCreations(key, missing);
-    const template = job.spec?.template;
-    const ref = newControllerRef(job, 'batch/v1', 'Job');
     const jobName = job.metadata?.name ?? '';
-    const { successes, error } = await slowStartBatch(missing, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const base = podFromTemplate(template, job.metadata?.namespace ?? '', podNamePrefix(jobName), ref);
-      const index = indexes.shift();
-      const pod = index === undefined ? base : assignIndex(base, jobName, index);
-      pod.metadata!.finalizers = [...new Set([...(pod.metadata!.finalizers ?? []), JOB_TRACKING_FINALIZER])];
-      await this.podControl.create(pod, job, jobsResource);
+    const { created } = await this.podControl.createAndDeletePods(job, {
+      create: {
+        count: missing,
+        template: job.spec?.template,
+        adjust: (base, i) => {
+          const index = indexes[i];
+          const pod = index === undefined ? base : assignIndex(base, jobName, index);
+          pod.metadata!.finalizers = [...new Set([...(pod.metadata!.finalizers ?? []), JOB_TRACKING_FINALIZER])];
+          return pod;
+        },
+      },
     });
-    if (missing - successes > 0) this.expectations.creationObserved(key, missing - successes);
-    active += successes;
-    if (error !== undefined) throw error;
-    return { active, removed: 0, removedReady: 0 };
+    return { active: active + created, removed: 0, removedReady: 0 };
   }
 
   /** Deletes pods of the Job; returns how many (and how many ready ones) were deleted. */
   private async deletePods(job: JobObject, pods: readonly Pod[]): Promise<{ count: number; ready: number }> {
-    if (pods.length === 0) return { count: 0, ready: 0 };
-    const key = objectKey(job);
-    this.expectations.expectDeletions(key, pods.map((p) => objectKey(p)));
-    let count = 0;
-    let ready = 0;
-    const errors: unknown[] = [];
-    await Promise.all(
-      pods.map(async (pod) => {
-        try {
-          await this.podControl.delete(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', job, jobsResource);
-          count++;
-          if (isPodReady(pod)) ready++;
-        } catch (err) {
-          this.expectations.deletionObserved(key, objectKey(pod));
-          if (!isNotFound(err)) errors.push(err);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
-    return { count, ready };
+    const { deleted } = await this.podControl.createAndDeletePods(job, { delete: pods });
+    return { count: deleted.length, ready: deleted.filter(isPodReady).length };
   }
 
   /** Removes the tracking finalizer; returns the UIDs it was removed from. */
@@ -421,7 +382,7 @@ class JobSync {
   async releaseOrphan(podKey: string): Promise<void> {
     const pod = this.pods.get(podKey);
     if (!pod || !hasTrackingFinalizer(pod)) return;
-    if (this.ownerOf(pod)) return;
+    if (cachedController(this.jobs, pod)) return;
     const ref = controllerRefOf(pod);
     if (ref?.kind === 'Job') {
       // The cache may lag: ask the API server whether the Job is really gone.

@@ -5,8 +5,8 @@
 
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import { isPodActive } from '../replicaset/pod-state.js';
-import type { PodObject } from '../replicaset/pod-control.js';
+import { isPodActive } from '../pods/pod-state.js';
+import type { PodObject } from '../pods/pod-control.js';
 
 /** Annotation and (since PodIndexLabel, on by default in 1.32) label naming a pod's index. */
 export const COMPLETION_INDEX_KEY = 'batch.kubernetes.io/job-completion-index';

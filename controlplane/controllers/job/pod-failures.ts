@@ -4,7 +4,7 @@
 
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { parseTime, totalContainerRestarts } from '../replicaset/pod-state.js';
+import { parseTime, totalContainerRestarts } from '../pods/pod-state.js';
 
 export const DEFAULT_POD_FAILURE_BACKOFF_MS = 10_000;
 export const MAX_POD_FAILURE_BACKOFF_MS = 360_000;

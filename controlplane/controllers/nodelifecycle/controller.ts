@@ -15,9 +15,9 @@ import type { Informer } from '../../../api/informer.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { runWorkers, WorkQueue } from '../../../api/workqueue.js';
-import { isTerminal } from '../../scheduler/cache.js';
 import { readyStatusOf } from '../../scheduler/node-info.js';
 import type { Controller, ControllerContext } from '../context.js';
+import { isPodTerminal } from '../pods/pod-state.js';
 import { logSyncError } from '../sync-errors.js';
 import { conditionsAfterSilence } from './conditions.js';
 import { evictionFor } from './eviction.js';
@@ -172,7 +172,7 @@ class NodeLifecycle {
     // 3. Pods of an unreachable node are not Ready; NoExecute taints evict.
     let nextEvictionMs: number | undefined;
     for (const pod of podsOnNode) {
-      if (pod.metadata?.deletionTimestamp || isTerminal(pod)) continue;
+      if (pod.metadata?.deletionTimestamp || isPodTerminal(pod)) continue;
       if (ready === 'Unknown') await this.markNotReady(pod);
       const eviction = evictionFor(pod, taints, this.now());
       if (eviction.kind === 'now') await this.evict(pod);

@@ -4,7 +4,6 @@
 // expectations so a lagging informer cannot cause double creation) and writes the status.
 
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
@@ -13,15 +12,16 @@ import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { claimObjects, controllerRefOf, newControllerRef } from './controller-ref.js';
-import { Expectations } from './expectations.js';
-import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from './informer-indexes.js';
-import { PodControl, errorMessage, podFromTemplate, podNamePrefix, slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE } from './pod-control.js';
-import type { PodObject } from './pod-control.js';
-import { isPodActive, msUntilAvailable } from './pod-state.js';
+import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
+import { claimObjects, controllerRefOf } from '../ownership/controller-ref.js';
+import { CONTROLLER_UID_INDEX, NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../ownership/informer-indexes.js';
+import { Expectations } from '../pods/expectations.js';
+import { PodControl } from '../pods/pod-control.js';
+import type { PodObject } from '../pods/pod-control.js';
+import { availabilityRecheckMs, isPodActive } from '../pods/pod-state.js';
+import { errorMessage, syncErrorLogger } from '../sync-errors.js';
 import { BURST_REPLICAS, planReplicas } from './replicas.js';
 import { replicaSetStatus, replicaSetStatusDiffers } from './status.js';
-import { syncErrorLogger } from './sync-errors.js';
 
 export type ReplicaSetObject = ReplicaSet & KubeObject;
 
@@ -66,7 +66,7 @@ class ReplicaSetSync {
     private readonly options: ReplicaSetControllerOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.podControl = new PodControl(ctx.client, ctx.recorder);
+    this.podControl = new PodControl(ctx.client, ctx.recorder, replicaSetsResource, expectations);
     this.replicaSets = indexByControllerUid(indexByNamespace(ctx.informers.informer<ReplicaSetObject>(replicaSetsResource)));
     this.pods = indexByControllerUid(indexByNamespace(ctx.informers.informer<PodObject>(podsResource)));
     this.replicaSets.on({
@@ -96,22 +96,6 @@ class ReplicaSetSync {
   // ------------------------------------------------------------------------------------------
   // Event handlers: map pod changes to the ReplicaSets that care.
 
-  /** The ReplicaSet a controller reference points at, if it is in the cache with that UID. */
-  private ownerOf(pod: Pod): ReplicaSetObject | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.replicaSets.getByName(pod.metadata?.namespace, ref.name);
-    return rs?.metadata?.uid === ref.uid ? rs : undefined;
-  }
-
-  /** ReplicaSets in the pod's namespace whose selector matches it (for orphans). */
-  private replicaSetsMatching(pod: Pod): ReplicaSetObject[] {
-    return this.replicaSets.byIndex(NAMESPACE_INDEX, pod.metadata?.namespace ?? '').filter((rs) => {
-      const converted = selectorFromLabelSelector(rs.spec?.selector);
-      return converted.ok && !converted.selector.empty && converted.selector.matches(pod.metadata?.labels);
-    });
-  }
-
   private podAdded(pod: PodObject): void {
     if (pod.metadata?.deletionTimestamp) {
       // Restarted controllers see pods already being deleted as additions.
@@ -120,13 +104,13 @@ class ReplicaSetSync {
     }
     const ref = controllerRefOf(pod);
     if (ref) {
-      const rs = this.ownerOf(pod);
+      const rs = cachedController(this.replicaSets, pod);
       if (!rs) return;
       this.expectations.creationObserved(objectKey(rs));
       this.queue.add(objectKey(rs));
       return;
     }
-    for (const rs of this.replicaSetsMatching(pod)) this.queue.add(objectKey(rs));
+    for (const rs of controllersSelecting(this.replicaSets, pod)) this.queue.add(objectKey(rs));
   }
 
   private podUpdated(old: PodObject, pod: PodObject): void {
@@ -141,19 +125,19 @@ class ReplicaSetSync {
     const ref = controllerRefOf(pod);
     const refChanged = oldRef?.uid !== ref?.uid;
     if (refChanged && oldRef) {
-      const oldOwner = this.ownerOf(old);
+      const oldOwner = cachedController(this.replicaSets, old);
       if (oldOwner) this.queue.add(objectKey(oldOwner));
     }
     if (ref) {
-      const rs = this.ownerOf(pod);
+      const rs = cachedController(this.replicaSets, pod);
       if (rs) this.queue.add(objectKey(rs));
       return;
     }
-    if (labelsChanged || refChanged) for (const rs of this.replicaSetsMatching(pod)) this.queue.add(objectKey(rs));
+    if (labelsChanged || refChanged) for (const rs of controllersSelecting(this.replicaSets, pod)) this.queue.add(objectKey(rs));
   }
 
   private podDeleted(pod: PodObject): void {
-    const rs = this.ownerOf(pod);
+    const rs = cachedController(this.replicaSets, pod);
     if (!rs) return;
     this.expectations.deletionObserved(objectKey(rs), objectKey(pod));
     this.queue.add(objectKey(rs));
@@ -197,9 +181,8 @@ class ReplicaSetSync {
     if (manageError !== undefined) throw manageError;
 
     // Nothing will announce that a ready pod has become available: look again then.
-    const minReady = rs.spec?.minReadySeconds ?? 0;
-    const waits = owned.map((p) => msUntilAvailable(p, minReady, nowMs)).filter((ms): ms is number => ms !== undefined);
-    if (waits.length > 0) return { requeueAfterMs: Math.min(...waits) + 100 };
+    const recheckMs = availabilityRecheckMs(owned, rs.spec?.minReadySeconds ?? 0, nowMs);
+    if (recheckMs !== undefined) return { requeueAfterMs: recheckMs };
   }
 
   /** Pods of every ReplicaSet controlled by the same owner as `rs` (for the deletion ranking). */
@@ -211,38 +194,9 @@ class ReplicaSetSync {
   }
 
   private async manageReplicas(rs: ReplicaSetObject, owned: PodObject[]): Promise<void> {
-    const key = objectKey(rs);
-    const namespace = rs.metadata?.namespace ?? '';
     const action = planReplicas(rs.spec?.replicas ?? 1, owned, this.relatedPods(rs, owned), this.now(), this.options.burstReplicas ?? BURST_REPLICAS);
-    if (action.kind === 'create') {
-      // Expect the creations before making them: the pods' add events may arrive before the
-      // requests return.
-      this.expectations.expectCreations(key, action.count);
-      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
-      const { successes, error } = await slowStartBatch(action.count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-        await this.podControl.create(podFromTemplate(rs.spec?.template, namespace, podNamePrefix(rs.metadata?.name ?? ''), ref), rs, replicaSetsResource);
-      });
-      // The informer will never see the pods that were not created.
-      const skipped = action.count - successes;
-      if (skipped > 0) this.expectations.creationObserved(key, skipped);
-      if (error !== undefined) throw error;
-    } else if (action.kind === 'delete') {
-      const podKeys = action.pods.map((p) => objectKey(p));
-      this.expectations.expectDeletions(key, podKeys);
-      const errors: unknown[] = [];
-      await Promise.all(
-        action.pods.map(async (pod) => {
-          try {
-            await this.podControl.delete(namespace, pod.metadata?.name ?? '', rs, replicaSetsResource);
-          } catch (err) {
-            // The informer will not observe a deletion that did not happen.
-            this.expectations.deletionObserved(key, objectKey(pod));
-            if (!isNotFound(err)) errors.push(err);
-          }
-        }),
-      );
-      if (errors.length > 0) throw errors[0];
-    }
+    if (action.kind === 'create') await this.podControl.createAndDeletePods(rs, { create: { count: action.count, template: rs.spec?.template } });
+    else if (action.kind === 'delete') await this.podControl.createAndDeletePods(rs, { delete: action.pods });
   }
 
   /** Writes the status if it changed; on a conflict re-reads the ReplicaSet once and tries again. */

@@ -3,7 +3,7 @@
 // `burstReplicas` pods change in one sync, as kube-controller-manager's --replicaset burst (500).
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { podsToDelete } from './pod-ordering.js';
+import { podsToDelete } from '../pods/pod-ordering.js';
 
 export const BURST_REPLICAS = 500;
 

@@ -4,7 +4,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { selectorFromSet } from '../../../api/labels.js';
-import { isPodAvailable, isPodReady } from './pod-state.js';
+import { isPodAvailable, isPodReady } from '../pods/pod-state.js';
 import { kubeTime } from '../../../api/time.js';
 
 /**

@@ -30,17 +30,10 @@ export class Expectations {
     return this.now() - r.setAt > this.ttlMs;
   }
 
-  /** Replaces the owner's expectations with `count` creations. */
-  expectCreations(ownerKey: string, count: number): void {
-    this.records.set(ownerKey, { creations: count, deletions: new Set(), setAt: this.now() });
-  }
-
-  /** Replaces the owner's expectations with the deletion of these pods (keys `ns/name`). */
-  expectDeletions(ownerKey: string, podKeys: readonly string[]): void {
-    this.records.set(ownerKey, { creations: 0, deletions: new Set(podKeys), setAt: this.now() });
-  }
-
-  /** Replaces the owner's expectations with both (the DaemonSet creates and deletes in one sync). */
+  /**
+   * Replaces the owner's expectations with `creations` pods to appear and the deletion of these
+   * pods (keys `ns/name`); a sync may ask for both, as the DaemonSet's does.
+   */
   expect(ownerKey: string, creations: number, deletedPodKeys: readonly string[]): void {
     this.records.set(ownerKey, { creations, deletions: new Set(deletedPodKeys), setAt: this.now() });
   }

@@ -1,9 +1,9 @@
-// What the workload controllers read from a pod's status: active, terminal, ready, available.
-// These are Kubernetes' own definitions (pkg/api/v1/pod and pkg/controller), shared by the
-// ReplicaSet, Deployment, DaemonSet and Job controllers so that they all count the same way.
+// What the control plane reads from a pod's status: active, terminal, ready, available. These
+// are Kubernetes' own definitions (pkg/api/v1/pod and pkg/controller), shared by the workload
+// controllers (ReplicaSet, Deployment, DaemonSet, Job), the endpoint and node lifecycle
+// controllers and the scheduler, so that they all count the same way.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import {  } from '../../../api/time.js';
 
 /** Succeeded or Failed: the pod's containers will not run again. */
 export function isPodTerminal(pod: Pod): boolean {
@@ -54,6 +54,16 @@ export function msUntilAvailable(pod: Pod, minReadySeconds: number, nowMs: numbe
   if (since === undefined) return undefined;
   const left = since + minReadySeconds * 1000 - nowMs;
   return left > 0 ? left : undefined;
+}
+
+/**
+ * When a controller should look at `pods` again (ms from now): just after the first of them
+ * becomes available, or undefined when none is waiting to.
+ */
+export function availabilityRecheckMs(pods: readonly Pod[], minReadySeconds: number, nowMs: number): number | undefined {
+  const waits = pods.map((p) => msUntilAvailable(p, minReadySeconds, nowMs)).filter((ms): ms is number => ms !== undefined);
+  // The margin makes sure the pod is past the line when the controller looks.
+  return waits.length > 0 ? Math.min(...waits) + 100 : undefined;
 }
 
 /** The highest restart count among the pod's containers (init containers included). */
