@@ -18,7 +18,7 @@ import type { KubeObject } from '../api/objects.js';
 import { connectToApiServer } from './apiclient.js';
 import type { AgentConfig, AgentOptions } from './config.js';
 import { agentConfig } from './config.js';
-import type { AgentMetricsHook, ContainerLogSource, ResourceUsageSource } from './interfaces.js';
+import type { AgentMetricsHook, ContainerLogSource, ContainerStreamSource, ResourceUsageSource } from './interfaces.js';
 import { AgentMetrics } from './metrics.js';
 import { NodeLease } from './node/lease.js';
 import type { MachineInfo } from './node/machine.js';
@@ -36,6 +36,7 @@ import { dockerErrorMessage, dockerFromHost, Engine } from './runtime/engine.js'
 import { ImageService } from './runtime/images.js';
 import { ContainerInventory } from './runtime/inventory.js';
 import { DockerLogs } from './runtime/logs.js';
+import { DockerSessions } from './runtime/sessions.js';
 import { PodNetwork } from './runtime/network.js';
 import { DockerUsage } from './runtime/stats.js';
 import { PodStatusWriter } from './status/writer.js';
@@ -45,6 +46,7 @@ export interface Agent extends AgentMetricsHook {
   config: AgentConfig;
   client: KubeClient;
   logs: ContainerLogSource;
+  streams: ContainerStreamSource;
   usage: ResourceUsageSource;
   registry: Registry;
   /** Resolves once the Node is registered and the pods bound to it are listed. */
@@ -253,6 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     client,
     registry: metrics.registry,
     logs: new DockerLogs(engine, manager.locateContainer),
+    streams: new DockerSessions(engine, manager.locateContainer),
     usage: new DockerUsage(engine, manager.runningContainers),
     ready,
     async close() {

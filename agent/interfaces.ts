@@ -1,5 +1,5 @@
 // The agent's seams towards its server-facing parts (the HTTPS endpoint that serves
-// `kubectl logs` and `kubectl top`, and the Prometheus endpoint). The pod runtime implements
+// `kubectl logs`, `exec`, `attach` and `top`, and the Prometheus endpoint). The pod runtime implements
 // these; the endpoint only consumes them, so either side can change without the other.
 import type { Registry } from 'prom-client';
 
@@ -30,6 +30,42 @@ export interface ContainerLogSource {
     options: ContainerLogOptions,
     signal: AbortSignal,
   ): Promise<NodeJS.ReadableStream>;
+}
+
+/** Which of a process's streams a session connects (PodExecOptions / PodAttachOptions). */
+export interface StreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** A terminal: stdout and stderr arrive as one unframed stream, and it can be resized. */
+  tty: boolean;
+}
+
+/** The connection to a process's standard streams (Docker's hijacked exec or attach). */
+export type ProcessStreams = NodeJS.ReadWriteStream & { destroy(): void };
+
+/**
+ * An exec or attach that has passed every check and is ready to connect: errors that the caller
+ * should hear as an HTTP status (unknown pod or container, a container that is not running) are
+ * raised before one of these exists.
+ */
+export interface StreamSession {
+  /** True when stdout and stderr come framed (Docker's multiplexed stream: no TTY). */
+  readonly framed: boolean;
+  /** Connects the streams. */
+  start(): Promise<ProcessStreams>;
+  resize(width: number, height: number): Promise<void>;
+  /** After the streams ended: the exec'd command's exit code (undefined for attach, or unknown). */
+  exitCode(): Promise<number | undefined>;
+}
+
+/**
+ * `kubectl exec` and `kubectl attach` for a container of a pod bound to this node. Rejects with a
+ * StatusError when the pod or container is unknown or the container is not running.
+ */
+export interface ContainerStreamSource {
+  exec(namespace: string, pod: string, container: string, command: string[], options: StreamOptions): Promise<StreamSession>;
+  attach(namespace: string, pod: string, container: string, options: StreamOptions): Promise<StreamSession>;
 }
 
 /** Current resource use of one container, as metrics.k8s.io reports it. */

@@ -13,6 +13,11 @@ export interface Subresource {
   /** The kind the subresource speaks, when it is not the parent's (e.g. autoscaling/v1 Scale). */
   kind?: GroupVersionKind;
   verbs: readonly string[];
+  /**
+   * A connect subresource (exec, attach): served on upgraded connections, its kind (the options
+   * in the query) has no schema and is never a request or response body.
+   */
+  connect?: boolean;
 }
 
 export interface ResourceType {
@@ -77,6 +82,9 @@ export const RESOURCES: readonly ResourceType[] = [
       STATUS,
       { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
       { name: 'log', kind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
+      // Connect subresources: served on upgraded connections only (controlplane/apiserver/podstreams.ts).
+      { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'], connect: true },
+      { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'], connect: true },
     ],
   }),
   resource({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: [STATUS], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),

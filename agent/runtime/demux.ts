@@ -8,30 +8,51 @@ import type { TransformCallback } from 'node:stream';
 
 const HEADER = 8;
 
-/** A transform from Docker's framed stream to the payload bytes, stdout and stderr interleaved as stored. */
-export class DockerDemux extends Transform {
+/** Which stream a payload came from: 1 stdout, 2 stderr (0, stdin, when Docker echoes it). */
+export type DockerStreamType = 0 | 1 | 2;
+
+/**
+ * Splits Docker's framed stream into payloads with their stream type, frames split across
+ * chunks included. A stream that turns out not to be framed (a TTY) is passed on as stdout.
+ */
+export class DockerFrameSplitter {
   private pending: Buffer = Buffer.alloc(0);
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  push(chunk: Buffer, emit: (type: DockerStreamType, payload: Buffer) => void): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     while (this.pending.length >= HEADER) {
       const type = this.pending[0];
       if (type !== 0 && type !== 1 && type !== 2) {
         // Not framed after all (a TTY container): pass everything through unchanged.
-        this.push(this.pending);
+        emit(1, this.pending);
         this.pending = Buffer.alloc(0);
         break;
       }
       const length = this.pending.readUInt32BE(4);
       if (this.pending.length < HEADER + length) break;
-      this.push(this.pending.subarray(HEADER, HEADER + length));
+      emit(type, this.pending.subarray(HEADER, HEADER + length));
       this.pending = this.pending.subarray(HEADER + length);
     }
+  }
+
+  /** What is left at the end of the stream (a truncated frame), as stdout. */
+  flush(emit: (type: DockerStreamType, payload: Buffer) => void): void {
+    if (this.pending.length) emit(1, this.pending);
+    this.pending = Buffer.alloc(0);
+  }
+}
+
+/** A transform from Docker's framed stream to the payload bytes, stdout and stderr interleaved as stored. */
+export class DockerDemux extends Transform {
+  private readonly frames = new DockerFrameSplitter();
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.frames.push(chunk, (_type, payload) => this.push(payload));
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.pending.length) this.push(this.pending);
+    this.frames.flush((_type, payload) => this.push(payload));
     done();
   }
 }

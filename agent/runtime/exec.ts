@@ -1,8 +1,10 @@
-// Running a command inside a container (exec probes, exec preStop hooks): Docker exec with
-// stdout and stderr attached, the output demultiplexed and capped, the exit code read back
-// after the stream ends. A timeout stops waiting (as the kubelet does for exec probes); Docker
-// cannot kill an exec'd process, so it may run on inside the container.
+// Running a command inside a container for the agent itself (exec probes and hooks; `kubectl
+// exec` is sessions.ts): Docker exec with stdout and stderr attached, the output demultiplexed
+// and capped, the exit code read back after the stream ends. A timeout stops waiting (as the
+// kubelet does for exec probes); Docker cannot kill an exec'd process, so it may run on inside
+// the container.
 
+import type { Exec } from 'dockerode';
 import { DockerDemux } from './demux.js';
 import type { Engine } from './engine.js';
 
@@ -41,11 +43,19 @@ export async function execInContainer(engine: Engine, containerId: string, comma
   stream.destroy();
   const output = Buffer.concat(chunks).toString('utf8');
   if (!finished) return { exitCode: -1, output, timedOut: true };
-  // The stream can end a moment before Docker records the exit code.
+  const exitCode = await execExitCode(engine, exec);
+  return exitCode === undefined ? { exitCode: -1, output, timedOut: true } : { exitCode, output, timedOut: false };
+}
+
+/**
+ * The exit code of an exec whose streams have ended, or undefined if Docker does not record one
+ * within ~200 ms (the stream can end a moment before Docker records the exit code).
+ */
+export async function execExitCode(engine: Engine, exec: Exec): Promise<number | undefined> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const info = await engine.call('exec_inspect', () => exec.inspect());
-    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output, timedOut: false };
+    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((r) => setTimeout(r, 10));
   }
-  return { exitCode: -1, output, timedOut: true };
+  return undefined;
 }

@@ -33,7 +33,7 @@ async function endpointCredentials(config: Agent['config']): Promise<{ server: s
   return { server: config.server, caCertPem, bearerToken: stored.token };
 }
 
-export async function startAgentEndpoint(agent: Pick<Agent, 'config' | 'logs' | 'usage' | 'registry'>, options: AgentEndpointOptions = {}): Promise<AgentServer> {
+export async function startAgentEndpoint(agent: Pick<Agent, 'config' | 'logs' | 'streams' | 'usage' | 'registry'>, options: AgentEndpointOptions = {}): Promise<AgentServer> {
   const { config } = agent;
   const credentials = await endpointCredentials(config);
   const serving = await ensureServingCertificate({ ...credentials, nodeName: config.nodeName, nodeIp: config.nodeIp, dataDir: config.dataDir, logger: config.logger });
@@ -44,6 +44,7 @@ export async function startAgentEndpoint(agent: Pick<Agent, 'config' | 'logs' | 
     caCertPem: credentials.caCertPem,
     serving,
     logs: agent.logs,
+    streams: agent.streams,
     usage: agent.usage,
     metricsRegistry: agent.registry,
     filesystemPath: config.dataDir,

@@ -6,17 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { badRequest } from '../../api/errors.js';
+import { boolParam } from '../../api/query.js';
 import type { ContainerLogOptions, ContainerLogSource } from '../interfaces.js';
 
 export const CONTAINER_LOGS_PREFIX = '/containerLogs/';
-
-function bool(query: URLSearchParams, name: string): boolean | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw badRequest(`invalid value for ${name}: ${JSON.stringify(raw)}`);
-}
 
 function nonNegativeInt(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
@@ -27,9 +20,9 @@ function nonNegativeInt(query: URLSearchParams, name: string): number | undefine
 
 export function parseLogOptions(query: URLSearchParams): ContainerLogOptions {
   const options: ContainerLogOptions = {};
-  const follow = bool(query, 'follow');
-  const previous = bool(query, 'previous');
-  const timestamps = bool(query, 'timestamps');
+  const follow = boolParam(query, 'follow');
+  const previous = boolParam(query, 'previous');
+  const timestamps = boolParam(query, 'timestamps');
   const tailLines = nonNegativeInt(query, 'tailLines');
   const sinceSeconds = nonNegativeInt(query, 'sinceSeconds');
   const limitBytes = nonNegativeInt(query, 'limitBytes');

@@ -3,6 +3,8 @@
 //
 //   GET /healthz                                   no credentials ("ok"), like kubelet's healthz
 //   GET /containerLogs/{ns}/{pod}/{container}?...  logs (logs.ts)
+//   GET /exec/{ns}/{pod}/{container}?command=...   `kubectl exec`, upgraded to a WebSocket (streams.ts)
+//   GET /attach/{ns}/{pod}/{container}?...         `kubectl attach`, likewise
 //   GET /stats/summary                             node and pod usage (summary.ts)
 //   GET /metrics                                   Prometheus text: the agent's registry + node gauges
 //
@@ -16,11 +18,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { internalError, methodNotAllowed, notFound, serviceUnavailable, StatusError } from '../../api/errors.js';
-import type { ContainerLogSource, ResourceUsageSource } from '../interfaces.js';
+import type { Duplex } from 'node:stream';
+import { refuseUpgrade } from '../../api/upgrade.js';
+import type { ContainerLogSource, ContainerStreamSource, ResourceUsageSource } from '../interfaces.js';
 import { checkCaller } from './auth.js';
 import { containerOfPath, CONTAINER_LOGS_PREFIX, serveContainerLogs } from './logs.js';
 import { NodeMetrics } from './metrics.js';
 import { NodeCpuSampler } from './nodeusage.js';
+import { StreamServer, STREAM_PATHS } from './streams.js';
 import { buildSummary } from './summary.js';
 
 export const DEFAULT_AGENT_PORT = 10250;
@@ -34,6 +39,8 @@ export interface AgentServerOptions {
   caCertPem: string;
   serving: { certPem: string; keyPem: string };
   logs: ContainerLogSource;
+  /** exec and attach; without it those paths answer 404. */
+  streams?: ContainerStreamSource;
   usage: ResourceUsageSource;
   /** Where the rest of the agent registers its metrics. */
   metricsRegistry?: Registry;
@@ -67,6 +74,8 @@ function sendStatus(res: ServerResponse, err: StatusError): void {
 /** The route label of a path for the request counter (no pod names: bounded cardinality). */
 function routeOf(path: string): string {
   if (path.startsWith(CONTAINER_LOGS_PREFIX)) return CONTAINER_LOGS_PREFIX;
+  const stream = STREAM_PATHS.find((p) => path.startsWith(p));
+  if (stream) return stream;
   return ['/healthz', '/metrics', '/stats/summary'].includes(path) ? path : 'other';
 }
 
@@ -112,6 +121,28 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     }
   };
 
+  const streams = options.streams ? new StreamServer(options.streams, options.logger) : undefined;
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://agent');
+    let code = 101;
+    socket.on('error', () => socket.destroy());
+    try {
+      const caller = checkCaller(req);
+      if (!caller.ok) throw new StatusError(caller.code, caller.code === 401 ? 'Unauthorized' : 'Forbidden', caller.message);
+      if (!streams || !STREAM_PATHS.some((p) => url.pathname.startsWith(p))) {
+        throw new StatusError(404, 'NotFound', `the agent does not upgrade connections on ${url.pathname}`, {});
+      }
+      await streams.serve(req, socket, head, url.pathname, url.searchParams);
+    } catch (err) {
+      const status = err instanceof StatusError ? err : internalError(err);
+      if (!(err instanceof StatusError)) options.logger?.error({ err, url: req.url }, 'agent endpoint upgrade failed');
+      code = status.code;
+      refuseUpgrade(socket, status);
+    } finally {
+      metrics.requests.inc({ path: routeOf(url.pathname), code: String(code) });
+    }
+  };
+
   const server: Server = createServer(
     {
       cert: options.serving.certPem,
@@ -123,6 +154,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     },
     (req, res) => void handle(req, res),
   );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head));
   // Log follows are long-lived.
   server.requestTimeout = 0;
   try {
@@ -143,6 +175,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     port,
     async close() {
       cpu.stop();
+      streams?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

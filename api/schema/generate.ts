@@ -195,7 +195,7 @@ function roots(): Root[] {
     list.push({ gvk: [{ group: r.group, version: r.version, kind: r.kind }], pkg, kind: r.kind });
     list.push({ gvk: [{ group: r.group, version: r.version, kind: `${r.kind}List` }], pkg, kind: `${r.kind}List` });
     for (const sub of r.subresources) {
-      if (!sub.kind) continue;
+      if (!sub.kind || sub.connect) continue;
       const subPkg = { pkg: packageOfGroup(sub.kind.group), version: sub.kind.version };
       list.push({ gvk: [{ ...sub.kind }], pkg: subPkg, kind: sub.kind.kind });
     }

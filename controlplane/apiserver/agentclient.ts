@@ -4,10 +4,14 @@
 // certificate from the cluster CA (O=system:masters, what the agent requires) and verifies the
 // agent's serving certificate against the same CA (the agent got it at join, naming its IP).
 
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
-import { StatusError } from '../../api/errors.js';
+import { isStatus, StatusError } from '../../api/errors.js';
 import type { IssuedCertificate } from './pki.js';
 
 export const DEFAULT_AGENT_PORT = 10250;
@@ -39,6 +43,17 @@ function urlOf(endpoint: AgentEndpoint, path: string): string {
   return `https://${host}:${endpoint.port}${path}`;
 }
 
+/** An agent's error answer: its Status when it sent one, else a 500 carrying its text. */
+export function agentError(statusCode: number, text: string): StatusError {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isStatus(parsed)) return StatusError.fromStatus(parsed);
+  } catch {
+    // not JSON
+  }
+  return new StatusError(500, 'InternalError', `the agent answered ${statusCode}: ${text.slice(0, 500)}`);
+}
+
 export interface AgentClientOptions {
   caCertPem: string;
   /** The API server's client certificate for agents. */
@@ -46,10 +61,15 @@ export interface AgentClientOptions {
   connectTimeoutMs?: number;
 }
 
+/** What an agent answered to an upgrade request: the switched connection, or its refusal. */
+export type UpgradeResult =
+  | { upgraded: true; headers: IncomingHttpHeaders; rawHeaders: string[]; socket: Duplex; head: Buffer }
+  | { upgraded: false; response: IncomingMessage };
+
 export class AgentClient {
   private readonly dispatcher: Agent;
 
-  constructor(options: AgentClientOptions) {
+  constructor(private readonly options: AgentClientOptions) {
     this.dispatcher = new Agent({
       connect: {
         ca: options.caCertPem,
@@ -77,6 +97,35 @@ export class AgentClient {
       const why = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
       throw new StatusError(500, 'InternalError', `Get "${url}": ${why}`);
     }
+  }
+
+  /**
+   * Sends an upgrade request (`kubectl exec` and `attach`: WebSocket or SPDY) to the agent on a
+   * connection of its own. Resolves with the switched connection, or with the agent's answer
+   * when it refused (the caller relays it); rejects with a 500 naming the URL when the agent
+   * cannot be reached.
+   */
+  upgrade(endpoint: AgentEndpoint, path: string, headers: Record<string, string>): Promise<UpgradeResult> {
+    const url = urlOf(endpoint, path);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(url, {
+        method: 'GET',
+        headers,
+        ca: this.options.caCertPem,
+        cert: this.options.clientCertificate.certPem,
+        key: this.options.clientCertificate.keyPem,
+        agent: false,
+        timeout: this.options.connectTimeoutMs ?? 5_000,
+      });
+      req.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+        socket.setTimeout(0);
+        resolve({ upgraded: true, headers: res.headers, rawHeaders: res.rawHeaders, socket, head });
+      });
+      req.once('response', (response) => resolve({ upgraded: false, response }));
+      req.once('timeout', () => req.destroy(new Error('timed out connecting')));
+      req.once('error', (err) => reject(new StatusError(500, 'InternalError', `Get "${url}": ${err.message}`)));
+      req.end();
+    });
   }
 
   /** GET `path` as JSON; non-2xx answers become StatusErrors. */

@@ -1,6 +1,7 @@
 // Everything the API server does for and with node agents, as one ApiServerExtension: the join
 // endpoints and per-node identities, the authorizer (admin unrestricted, nodes held to their own
-// objects), pods/log streamed from agents, and the metrics.k8s.io API read from agents.
+// objects), pods/log streamed from agents, pods/exec and pods/attach spliced to them, and the
+// metrics.k8s.io API read from agents.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../../api/errors.js';
@@ -10,6 +11,7 @@ import { NodeAuthorizer } from './nodeauth.js';
 import { NodeIdentities } from './nodeidentity.js';
 import { NodeJoin } from './nodejoin.js';
 import { podLogsHandler } from './podlogs.js';
+import { podStreamsHandler } from './podstreams.js';
 import type { CertificateAuthority } from './pki.js';
 import type { ApiServer, ApiServerExtension } from './server.js';
 
@@ -48,6 +50,7 @@ export function nodeAccess(options: NodeAccessOptions): (server: ApiServer) => A
       admitCreate: (user, resource, obj) => authorizer.admitCreate(user, resource, obj),
       discoveryResources: METRICS_RESOURCES,
       podLogs: podLogsHandler({ pods, nodes, agents: options.agents }),
+      podStreams: podStreamsHandler({ pods, nodes, agents: options.agents }),
     };
   };
 }

@@ -278,6 +278,16 @@ const LOG_PARAMS = [
   queryParam('tailLines', 'integer', 'The number of lines from the end of the log to show.'),
   queryParam('timestamps', 'boolean', 'Prefix every line with an RFC 3339 timestamp.'),
 ];
+const STREAM_PARAMS = [
+  queryParam('container', 'string', 'The container in the pod; defaults to the only container, or the default-container annotation.'),
+  queryParam('stderr', 'boolean', 'Redirect the standard error stream of the pod for this call.'),
+  queryParam('stdin', 'boolean', 'Redirect the standard input stream of the pod for this call.'),
+  queryParam('stdout', 'boolean', 'Redirect the standard output stream of the pod for this call.'),
+  queryParam('tty', 'boolean', 'Allocate a terminal for this call.'),
+];
+const EXEC_PARAMS = [queryParam('command', 'string', 'The command to run; one parameter per argument.'), ...STREAM_PARAMS];
+/** Connect operations answer with an upgraded connection; the documented body is a string. */
+const CONNECT_RESPONSES = { '200': { description: 'OK', content: { '*/*': { schema: { type: 'string' } } } }, '401': { description: 'Unauthorized' } };
 
 function jsonContent(schema: Schema): Schema {
   return { 'application/json': { schema }, 'application/yaml': { schema } };
@@ -418,10 +428,20 @@ function resourcePaths(r: ResourceType): Record<string, Schema> {
 
 function subresourcePath(r: ResourceType, names: Names, sub: Subresource, scopeParams: Schema[]): Schema {
   const gvk = sub.kind ?? { group: r.group, version: r.version, kind: r.kind };
-  const def = definitionOf(gvk);
   const subName = sub.name.charAt(0).toUpperCase() + sub.name.slice(1);
   const suffix = `${names.id}${names.scope}${r.kind}${subName}`;
   const ops: Schema = { parameters: [pathParam('name', `name of the ${gvk.kind}`), ...scopeParams] };
+  if (sub.connect) {
+    const parameters = sub.name === 'exec' ? EXEC_PARAMS : STREAM_PARAMS;
+    for (const [method, verb] of [['get', 'Get'], ['post', 'Post']] as const) {
+      ops[method] = operation(names, `connect${names.id}${verb}${names.scope}${r.kind}${subName}`, 'connect', gvk, `connect ${verb.toUpperCase()} requests to ${sub.name} of ${r.kind}`, {
+        parameters,
+        responses: CONNECT_RESPONSES,
+      });
+    }
+    return ops;
+  }
+  const def = definitionOf(gvk);
 
   if (sub.name === 'log') {
     ops.get = operation(names, `read${suffix}`, 'get', gvk, `read the log of the specified ${r.kind}`, {

@@ -6,10 +6,11 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { badRequest, fieldError, invalid, isStatus, StatusError } from '../../api/errors.js';
+import { badRequest, fieldError, invalid, StatusError } from '../../api/errors.js';
 import type { FieldError } from '../../api/errors.js';
 import type { AgentClient } from './agentclient.js';
-import { agentEndpointOf } from './agentclient.js';
+import { boolParam } from '../../api/query.js';
+import { agentEndpointOf, agentError } from './agentclient.js';
 import type { Registry } from './registry/registry.js';
 
 /** kubectl's annotation naming the container `kubectl logs` and `exec` use by default. */
@@ -24,13 +25,6 @@ export interface PodLogsDependencies {
 const BOOLEAN_PARAMS = ['follow', 'previous', 'timestamps'] as const;
 const INTEGER_PARAMS = ['tailLines', 'sinceSeconds', 'limitBytes'] as const;
 
-/** Go's strconv.ParseBool, which decodes PodLogOptions' booleans from the query. */
-function parseGoBool(name: string, raw: string): boolean {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
-  throw badRequest(`invalid value for ${name}: strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax`);
-}
-
 /**
  * The query for the agent: PodLogOptions checked with Kubernetes' rules (ValidatePodLogOptions),
  * in a canonical spelling. Throws 400 for what does not parse, 422 for what is out of range.
@@ -38,8 +32,7 @@ function parseGoBool(name: string, raw: string): boolean {
 export function agentLogQuery(podName: string, query: URLSearchParams): URLSearchParams {
   const out = new URLSearchParams();
   for (const name of BOOLEAN_PARAMS) {
-    const raw = query.get(name);
-    if (raw !== null && raw !== '' && parseGoBool(name, raw)) out.set(name, 'true');
+    if (boolParam(query, name)) out.set(name, 'true');
   }
   const numbers: Partial<Record<(typeof INTEGER_PARAMS)[number], number>> = {};
   for (const name of INTEGER_PARAMS) {
@@ -67,10 +60,11 @@ export function agentLogQuery(podName: string, query: URLSearchParams): URLSearc
 }
 
 /**
- * The container whose logs are asked for: the named one, else the annotated default, else the
- * only one. Kubernetes' messages (pod strategy LogLocation) when that is ambiguous or wrong.
+ * The container a pod subresource (log, exec, attach) is for: the named one, else the annotated
+ * default, else the only one. Kubernetes' messages (pod strategy LogLocation) when that is
+ * ambiguous or wrong.
  */
-export function logContainerOf(pod: Pod, requested: string | undefined): string {
+export function containerOf(pod: Pod, requested: string | undefined): string {
   const name = pod.metadata?.name ?? '';
   const containers = (pod.spec?.containers ?? []).map((c) => c.name);
   const initContainers = (pod.spec?.initContainers ?? []).map((c) => c.name);
@@ -88,22 +82,10 @@ export function logContainerOf(pod: Pod, requested: string | undefined): string 
   throw badRequest(message);
 }
 
-/** Relays an agent's error answer: its Status when it sent one, else a 500 carrying its text. */
-async function agentError(statusCode: number, body: { text(): Promise<string> }): Promise<StatusError> {
-  const text = await body.text();
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isStatus(parsed)) return StatusError.fromStatus(parsed);
-  } catch {
-    // not JSON
-  }
-  return new StatusError(500, 'InternalError', `the agent answered ${statusCode}: ${text.slice(0, 500)}`);
-}
-
 export function podLogsHandler(deps: PodLogsDependencies) {
   return async (req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams): Promise<void> => {
     const pod = (await deps.pods().get(namespace, name)) as Pod;
-    const container = logContainerOf(pod, query.get('container') ?? undefined);
+    const container = containerOf(pod, query.get('container') ?? undefined);
     const agentQuery = agentLogQuery(name, query);
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
@@ -116,7 +98,7 @@ export function podLogsHandler(deps: PodLogsDependencies) {
     res.once('close', stop);
     try {
       const upstream = await deps.agents.get(endpoint, path, upstreamAbort.signal);
-      if (upstream.statusCode !== 200) throw await agentError(upstream.statusCode, upstream.body);
+      if (upstream.statusCode !== 200) throw agentError(upstream.statusCode, await upstream.body.text());
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
       res.flushHeaders();
       try {

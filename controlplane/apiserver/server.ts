@@ -9,8 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { internalError, notFound, StatusError, unauthorized } from '../../api/errors.js';
+import type { Duplex } from 'node:stream';
+import { badRequest, internalError, notFound, StatusError, unauthorized } from '../../api/errors.js';
 import type { KubeObject } from '../../api/objects.js';
+import { refuseUpgrade } from '../../api/upgrade.js';
 import { findResource, RESOURCES } from '../../api/resources.js';
 import type { ResourceType } from '../../api/resources.js';
 import type { Service } from 'kubernetes-types/core/v1.js';
@@ -31,6 +33,8 @@ import { storagePrefix } from './registry/codec.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryHooks } from './registry/registry.js';
 import { strategyFor } from './registry/strategy.js';
+import { STREAMING_SUBRESOURCES } from './podstreams.js';
+import type { PodStreamsHandler } from './podstreams.js';
 import { parseRequestInfo } from './requestinfo.js';
 import type { RequestInfo } from './requestinfo.js';
 import { validateCreate, validateStatusUpdate, validateUpdate } from './validation/index.js';
@@ -63,6 +67,8 @@ export interface ApiServerExtension {
   /** Resources of API groups served by `serve`, listed in discovery. */
   discoveryResources?: readonly ResourceType[];
   podLogs?: ResourceHandlerOptions['podLogs'];
+  /** pods/exec and pods/attach: upgraded connections to the pod's agent. */
+  podStreams?: PodStreamsHandler;
 }
 
 export interface ApiServerOptions {
@@ -159,16 +165,17 @@ export class ApiServer {
       podLogs: options.podLogs ?? this.extension.podLogs,
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head);
     this.http = options.tls
       ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler)
       : createHttpServer(handler);
-    // Watches are long-lived; kube-apiserver has no socket timeout either.
-    this.http.requestTimeout = 0;
-    this.http.keepAliveTimeout = 65_000;
-    if (options.loopbackSocketPath) {
-      this.loopback = createHttpServer(handler);
-      this.loopback.requestTimeout = 0;
-      this.loopback.keepAliveTimeout = 65_000;
+    if (options.loopbackSocketPath) this.loopback = createHttpServer(handler);
+    for (const server of [this.http, this.loopback]) {
+      if (!server) continue;
+      // Watches are long-lived; kube-apiserver has no socket timeout either.
+      server.requestTimeout = 0;
+      server.keepAliveTimeout = 65_000;
+      server.on('upgrade', upgrade);
     }
   }
 
@@ -304,8 +311,7 @@ export class ApiServer {
         return sendText(res, 200, 'text/plain; charset=utf-8', 'ok');
       }
       if (await this.extension.serveUnauthenticated?.(req, res, path)) return;
-      const user = this.options.authenticate(req.headers.authorization) ?? (await this.extension.authenticate?.(req.headers.authorization));
-      if (!user) throw unauthorized();
+      const user = await this.authenticate(req);
       if (await this.extension.serve?.(req, res, path, url.searchParams, user)) return;
       const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
       if (info.type === 'resource') {
@@ -340,6 +346,45 @@ export class ApiServer {
       if (!streaming) {
         this.metrics.requestDuration.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
       }
+    }
+  }
+
+  /** The user behind a request's credentials; 401 when there is none. */
+  private async authenticate(req: IncomingMessage): Promise<User> {
+    const user = this.options.authenticate(req.headers.authorization) ?? (await this.extension.authenticate?.(req.headers.authorization));
+    if (!user) throw unauthorized();
+    return user;
+  }
+
+  /**
+   * Requests that ask to switch protocols: pods/exec and pods/attach (connect verbs). Anything
+   * else is refused with a Status; Skiff serves no other upgrade.
+   */
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let resource = 'nonresource';
+    let code = 101;
+    socket.on('error', () => socket.destroy());
+    try {
+      const user = await this.authenticate(req);
+      const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/portforward$/.test(url.pathname)) {
+        throw badRequest('Skiff does not serve pods/portforward yet: reach the pod through a Service (NodePort) instead');
+      }
+      if (info.type !== 'resource' || !info.name || !info.subresource || !STREAMING_SUBRESOURCES.has(info.subresource) || info.resource.plural !== 'pods') {
+        throw badRequest(`${url.pathname} does not upgrade connections: only pods/exec and pods/attach do`);
+      }
+      resource = resourceLabel(info.resource, info.subresource);
+      await this.extension.authorize?.(user, info, url.searchParams);
+      if (!this.extension.podStreams) throw new StatusError(405, 'MethodNotAllowed', `pods/${info.subresource} is not available: no agent endpoint is configured`);
+      await this.extension.podStreams(req, socket, head, { namespace: info.namespace!, name: info.name, subresource: info.subresource, query: url.searchParams });
+    } catch (err) {
+      const status = err instanceof StatusError ? err : internalError(err);
+      if (!(err instanceof StatusError)) this.logger.error({ err, method: req.method, url: req.url }, 'upgrade request failed');
+      code = status.code;
+      refuseUpgrade(socket, status);
+    } finally {
+      this.metrics.requests.inc({ verb: 'connect', resource, code: String(code) });
     }
   }
 

@@ -11,7 +11,9 @@ import type { AgentServer } from '../../agent/server/server.js';
 import { createCertificateAuthority, issueCertificate } from '../../controlplane/apiserver/pki.js';
 import type { CertificateAuthority, IssuedCertificate } from '../../controlplane/apiserver/pki.js';
 import { eventually } from '../helpers/cluster.js';
-import { FakeLogSource, FakeUsageSource } from './fakes.js';
+import WebSocket from 'ws';
+import { outcomeStatus, parseStreamRequest } from '../../agent/server/streams.js';
+import { FakeLogSource, FakeStreamSource, FakeUsageSource } from './fakes.js';
 
 interface Reply {
   status: number;
@@ -24,6 +26,7 @@ describe("the agent's HTTPS endpoint", () => {
   let dir: string;
   let server: AgentServer;
   const logs = new FakeLogSource();
+  const streams = new FakeStreamSource();
   const usage = new FakeUsageSource([
     { namespace: 'default', name: 'web', containers: [{ name: 'app', cpuNanoCores: 1_500_000, memoryWorkingSetBytes: 4096 * 300 }] },
   ]);
@@ -57,6 +60,7 @@ describe("the agent's HTTPS endpoint", () => {
       caCertPem: ca.certPem,
       serving,
       logs,
+      streams,
       usage,
       metricsRegistry: agentRegistry,
       filesystemPath: dir,
@@ -164,6 +168,61 @@ describe("the agent's HTTPS endpoint", () => {
     assert.match(reply.text, /^skiff_agent_test_marker_total 1$/m);
     assert.match(reply.text, /^skiff_agent_server_requests_total\{path="\/containerLogs\/",code="401"\} \d+/m);
   });
+  /** A WebSocket session on the agent's exec path: sends `send` once open, collects channel messages until close. */
+  function session(path: string, send: Buffer[], protocols = ['v5.channel.k8s.io']): Promise<{ channels: Map<number, Buffer>; first: number[]; code: number }> {
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}${path}`, protocols, { ca: ca.certPem, cert: apiServerCert.certPem, key: apiServerCert.keyPem, servername: 'node-1' } as WebSocket.ClientOptions);
+    const channels = new Map<number, Buffer>();
+    const first: number[] = [];
+    return new Promise((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => reject(new Error(`${res.statusCode} ${text}`)));
+      });
+      ws.on('error', reject);
+      ws.on('open', () => send.forEach((m) => ws.send(m)));
+      ws.on('message', (data: Buffer) => {
+        if (first.length < 2) first.push(data[0]!, data.length - 1);
+        channels.set(data[0]!, Buffer.concat([channels.get(data[0]!) ?? Buffer.alloc(0), data.subarray(1)]));
+      });
+      ws.on('close', (code) => resolve({ channels, first, code }));
+    });
+  }
+
+  test('exec: messages sent before the process connects wait for it; v5 close ends its stdin; resize reaches the session', async () => {
+    const reply = await session('/exec/default/web/app?command=cat&stdin=true&stdout=true&tty=true', [
+      Buffer.from([0, ...Buffer.from('early ')]),
+      Buffer.from([4, ...Buffer.from('{"Width":100,"Height":30}')]),
+      Buffer.from([0, ...Buffer.from('input')]),
+      Buffer.from([255, 0]),
+    ]);
+    assert.deepEqual(reply.first, [1, 0], 'an empty stdout message first');
+    assert.equal(reply.channels.get(1)?.toString(), 'early input');
+    assert.deepEqual(JSON.parse(reply.channels.get(3)!.toString()), { metadata: {}, status: 'Success' });
+    assert.equal(reply.code, 1000);
+    assert.deepEqual(streams.resizes.at(-1), { width: 100, height: 30 });
+    assert.deepEqual(streams.commands.at(-1)?.options, { stdin: true, stdout: true, stderr: false, tty: true });
+  });
+
+  test('exec: 8 MiB of output arrive whole behind a slow WebSocket, then the exit code (v4 protocol)', async () => {
+    const total = 8 * 1024 * 1024;
+    const reply = await session(`/exec/default/web/app?command=flood&command=${total}&stdout=true&stderr=true`, [], ['v4.channel.k8s.io']);
+    assert.equal(reply.channels.get(1)?.length, total);
+    assert.equal(reply.channels.get(2)?.toString(), 'flood done\n');
+    assert.deepEqual(JSON.parse(reply.channels.get(3)!.toString()), outcomeStatus(7));
+    assert.equal(outcomeStatus(7).reason, 'NonZeroExitCode');
+  });
+
+  test('exec refusals come before the switch, as Status: no protocol we speak, bad options, the source\'s errors', async () => {
+    await assert.rejects(session('/exec/default/web/app?command=cat&stdout=true', [], ['channel.k8s.io']), /^Error: 400 .*none of the offered WebSocket protocols/);
+    await assert.rejects(session('/exec/default/web/app?command=cat', []), /^Error: 400 .*at least 1 of stdin, stdout, stderr/);
+    await assert.rejects(session('/exec/default/web/app?stdout=true', []), /^Error: 400 .*at least one command/);
+    await assert.rejects(session('/exec/default/missing/app?command=cat&stdout=true', []), /^Error: 404 .*pods \\"missing\\" not found/);
+    await assert.rejects(session('/exec/default/web/app?command=sh&stdout=true', []), /^Error: 400 .*is not running/);
+    assert.equal(parseStreamRequest('/exec/default/web', new URLSearchParams('command=x&stdout=1')), undefined);
+    assert.deepEqual(parseStreamRequest('/attach/ns/p/c', new URLSearchParams('stdin=1&stderr=true&tty=t'))?.options, { stdin: true, stdout: false, stderr: false, tty: true });
+  });
+
 });
 
 describe("the agent's endpoint with anonymous metrics", () => {
@@ -199,4 +258,5 @@ describe("the agent's endpoint with anonymous metrics", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
 });

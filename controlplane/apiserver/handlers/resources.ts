@@ -94,6 +94,8 @@ export async function handleResource(
   const dryRun = dryRunParam(query.getAll('dryRun'));
   const fence = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? undefined : options.fenceFor(req);
   const gvk = gvkOf(resource);
+  // kube-apiserver's answer to a plain request for a connect subresource.
+  if (subresource === 'exec' || subresource === 'attach') throw badRequest('Upgrade request required');
 
   switch (info.verb) {
     case 'get': {

@@ -1,0 +1,247 @@
+// kubelet's /exec/{ns}/{pod}/{container} and /attach/{ns}/{pod}/{container}, which the API
+// server's pods/exec and pods/attach splice kubectl to: a WebSocket speaking Kubernetes' channel
+// protocol (v5.channel.k8s.io, or v4 for clients such as @kubernetes/client-node). Every binary
+// message starts with its channel byte:
+//
+//   0 stdin (client → process)     1 stdout       2 stderr      (process → client)
+//   3 error: the outcome as a Status, sent once before the server closes
+//   4 resize: {"Width":…,"Height":…} for a TTY
+//   255 close (v5 only): [255, 0] ends the process's stdin, as EOF does for `kubectl exec -i`
+//
+// The first message is an empty one on the lowest channel the client reads, telling it the
+// process is connected. SPDY, the older transport kubectl falls back to, is refused with a
+// Status after every other check, so kubectl reports the real reason when there is one.
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import { badRequest, notFound, StatusError } from '../../api/errors.js';
+import { boolParam } from '../../api/query.js';
+import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
+import type { ContainerStreamSource, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
+import { DockerFrameSplitter } from '../runtime/demux.js';
+
+export const STREAM_PATHS = ['/exec/', '/attach/'] as const;
+
+/** The channel protocols served, best first. */
+export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+const ERROR = 3;
+const RESIZE = 4;
+const CLOSE = 255;
+
+/** Output waiting in the WebSocket beyond this pauses the process's streams. */
+const HIGH_WATER_BYTES = 1 << 20;
+
+interface StreamRequest {
+  kind: 'exec' | 'attach';
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+  options: StreamOptions;
+}
+
+/** The request a path and query make, with kubelet's checks; undefined when the path is not one of ours. */
+export function parseStreamRequest(path: string, query: URLSearchParams): StreamRequest | undefined {
+  const prefix = STREAM_PATHS.find((p) => path.startsWith(p));
+  if (!prefix) return undefined;
+  const parts = path.slice(prefix.length).split('/');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  const [namespace, pod, container] = parts.map(decodeURIComponent) as [string, string, string];
+  const kind = prefix === '/exec/' ? 'exec' : 'attach';
+  const flag = (name: string) => boolParam(query, name) === true;
+  const options: StreamOptions = { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') };
+  if (!options.stdin && !options.stdout && !options.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+  // With a terminal, stderr is the terminal too (kubectl asks for stderr=false with -t).
+  if (options.tty) options.stderr = false;
+  const command = query.getAll('command');
+  if (kind === 'exec' && command.length === 0) throw badRequest('you must specify at least one command for the container');
+  return { kind, namespace, pod, container, command, options };
+}
+
+/** What the error channel carries: a Status as kubelet writes it (no type meta). */
+export interface ChannelStatus {
+  metadata: object;
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}
+
+/** The Status on the error channel: Kubernetes' NonZeroExitCode for a failed command, kubectl's exit code. */
+export function outcomeStatus(exitCode: number | undefined): ChannelStatus {
+  if (exitCode === undefined || exitCode === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: exit status ${exitCode}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
+  };
+}
+
+function message(channel: number, payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const out = Buffer.allocUnsafe(body.length + 1);
+  out[0] = channel;
+  body.copy(out, 1);
+  return out;
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class StreamServer {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 << 20 });
+  private readonly sessions = new Set<WebSocket>();
+
+  constructor(
+    private readonly source: ContainerStreamSource,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Prepares the session; throws a StatusError for the caller to write when it cannot run. */
+  async prepare(req: IncomingMessage, request: StreamRequest): Promise<{ session: StreamSession; protocol: string }> {
+    const upgrade = upgradeProtocol(req);
+    const protocol = CHANNEL_PROTOCOLS.find((p) => offeredSubprotocols(req).includes(p));
+    if (upgrade === 'websocket' && !protocol) {
+      throw badRequest(`none of the offered WebSocket protocols is served; the agent speaks ${CHANNEL_PROTOCOLS.join(', ')}`);
+    }
+    const { namespace, pod, container, command, options } = request;
+    const session =
+      request.kind === 'exec'
+        ? await this.source.exec(namespace, pod, container, command, options)
+        : await this.source.attach(namespace, pod, container, options);
+    if (upgrade !== 'websocket' || !protocol) {
+      throw badRequest(`Skiff serves ${request.kind} over WebSocket (${CHANNEL_PROTOCOLS.join(', ')}) only: use kubectl 1.30 or later; upgrade to ${JSON.stringify(req.headers.upgrade ?? '')} is not supported`);
+    }
+    return { session, protocol };
+  }
+
+  /** Serves one upgrade request on `path`; throws a StatusError before switching protocols. */
+  async serve(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams): Promise<void> {
+    const request = parseStreamRequest(path, query);
+    if (!request) throw notFound({ group: '', resource: 'pods' }, path);
+    const { session, protocol } = await this.prepare(req, request);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (ws.protocol !== protocol) this.logger?.warn({ protocol: ws.protocol, expected: protocol }, 'unexpected WebSocket protocol');
+      this.sessions.add(ws);
+      ws.once('close', () => this.sessions.delete(ws));
+      void this.run(ws, protocol, session, request.options).catch((err: unknown) => {
+        this.logger?.warn({ err, pod: `${request.namespace}/${request.pod}`, container: request.container }, `${request.kind} session failed`);
+        ws.terminate();
+      });
+    });
+  }
+
+  /** Ends every open session (the agent is stopping). */
+  close(): void {
+    for (const ws of this.sessions) ws.terminate();
+    this.wss.close();
+  }
+
+  private async run(ws: WebSocket, protocol: string, session: StreamSession, options: StreamOptions): Promise<void> {
+    const send = (channel: number, payload: Buffer | string, done?: () => void) => {
+      if (ws.readyState === ws.OPEN) ws.send(message(channel, payload), { binary: true }, done);
+    };
+    // Messages may arrive before the process is connected: keep them until it is.
+    let io: ProcessStreams | undefined;
+    const early: Buffer[] = [];
+    let stdinClosed = false;
+    const onClientMessage = (data: Buffer) => {
+      if (data.length === 0) return;
+      const payload = data.subarray(1);
+      switch (data[0]) {
+        case STDIN:
+          if (options.stdin && !stdinClosed && payload.length > 0 && io && !io.write(payload)) {
+            ws.pause();
+            io.once('drain', () => ws.resume());
+          }
+          break;
+        case RESIZE:
+          if (options.tty) void this.resize(session, payload);
+          break;
+        case CLOSE:
+          if (protocol === CHANNEL_PROTOCOLS[0] && payload[0] === STDIN && options.stdin && !stdinClosed) {
+            stdinClosed = true;
+            io?.end();
+          }
+          break;
+        default:
+          break;
+      }
+    };
+    ws.on('message', (data: RawData) => {
+      const buffer = asBuffer(data);
+      if (io) onClientMessage(buffer);
+      else early.push(buffer);
+    });
+    ws.once('close', () => io?.destroy());
+
+    try {
+      io = await session.start();
+    } catch (err) {
+      const status: ChannelStatus = err instanceof StatusError ? err.toStatus() : { metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 };
+      send(ERROR, JSON.stringify(status), () => ws.close(1000));
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) {
+      io.destroy();
+      return;
+    }
+    send(options.stdout ? STDOUT : options.stderr ? STDERR : ERROR, Buffer.alloc(0));
+    for (const buffered of early.splice(0)) onClientMessage(buffered);
+
+    // Output, with backpressure: the process waits while the client is far behind.
+    const frames = new DockerFrameSplitter();
+    let paused = false;
+    const sent = () => {
+      if (paused && ws.bufferedAmount < HIGH_WATER_BYTES / 2) {
+        paused = false;
+        io?.resume();
+      }
+    };
+    const forward = (type: number, payload: Buffer) => {
+      if (payload.length === 0) return;
+      const channel = type === STDERR ? STDERR : STDOUT;
+      if ((channel === STDOUT && !options.stdout) || (channel === STDERR && !options.stderr)) return;
+      send(channel, payload, sent);
+      if (!paused && ws.bufferedAmount >= HIGH_WATER_BYTES) {
+        paused = true;
+        io?.pause();
+      }
+    };
+    const ended = new Promise<void>((resolve) => {
+      io!.on('data', (chunk: Buffer) => (session.framed ? frames.push(chunk, forward) : forward(STDOUT, chunk)));
+      io!.once('end', resolve);
+      io!.once('close', resolve);
+      io!.once('error', resolve);
+    });
+    await ended;
+    if (session.framed) frames.flush(forward);
+    if (ws.readyState !== ws.OPEN) return;
+    const exitCode = await session.exitCode();
+    send(ERROR, JSON.stringify(outcomeStatus(exitCode)), () => ws.close(1000));
+  }
+
+  private async resize(session: StreamSession, payload: Buffer): Promise<void> {
+    try {
+      const size = JSON.parse(payload.toString('utf8')) as { Width?: unknown; Height?: unknown };
+      if (typeof size.Width === 'number' && typeof size.Height === 'number' && size.Width > 0 && size.Height > 0) {
+        await session.resize(size.Width, size.Height);
+      }
+    } catch (err) {
+      this.logger?.debug({ err }, 'terminal resize failed');
+    }
+  }
+}
