@@ -255,7 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     client,
     registry: metrics.registry,
     logs: new DockerLogs(engine, manager.locateContainer),
-    streams: new DockerSessions(engine, manager.locateContainer),
+    streams: new DockerSessions(engine, manager.locateContainer, manager.locatePodAddress),
     usage: new DockerUsage(engine, manager.runningContainers),
     ready,
     async close() {

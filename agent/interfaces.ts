@@ -1,6 +1,7 @@
 // The agent's seams towards its server-facing parts (the HTTPS endpoint that serves
 // `kubectl logs`, `exec`, `attach` and `top`, and the Prometheus endpoint). The pod runtime implements
 // these; the endpoint only consumes them, so either side can change without the other.
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 
 /** Options of a container log request, as `pods/log` carries them (PodLogOptions). */
@@ -59,13 +60,20 @@ export interface StreamSession {
   exitCode(): Promise<number | undefined>;
 }
 
+/** Connections to a pod's ports (`kubectl port-forward`), once the pod was found. */
+export interface PodPorts {
+  /** Connects to `port` in the pod's network; rejects with the reason when nothing answers. */
+  connect(port: number): Promise<Duplex>;
+}
+
 /**
- * `kubectl exec` and `kubectl attach` for a container of a pod bound to this node. Rejects with a
- * StatusError when the pod or container is unknown or the container is not running.
+ * `kubectl exec`, `kubectl attach` and `kubectl port-forward` for a pod bound to this node.
+ * Rejects with a StatusError when the pod or container is unknown or not running.
  */
 export interface ContainerStreamSource {
   exec(namespace: string, pod: string, container: string, command: string[], options: StreamOptions): Promise<StreamSession>;
   attach(namespace: string, pod: string, container: string, options: StreamOptions): Promise<StreamSession>;
+  portForward(namespace: string, pod: string): Promise<PodPorts>;
 }
 
 /** Current resource use of one container, as metrics.k8s.io reports it. */

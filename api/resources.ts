@@ -85,6 +85,7 @@ export const RESOURCES: readonly ResourceType[] = [
       // Connect subresources: served on upgraded connections only (controlplane/apiserver/podstreams.ts).
       { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'], connect: true },
       { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'], connect: true },
+      { name: 'portforward', kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'], connect: true },
     ],
   }),
   resource({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: [STATUS], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),

@@ -1,22 +1,45 @@
-// `kubectl exec` and `kubectl attach` on Docker: the pod's container is found as for `kubectl
-// logs` (the current instance), the exec is created (or the attach prepared) before the caller's
-// connection is upgraded, so that an unknown container or one that is not running is an HTTP
-// error kubectl can print, and the process's streams are Docker's hijacked connection: stdout and
-// stderr framed (demux.ts) unless the session has a TTY.
+// `kubectl exec`, `attach` and `port-forward` on Docker: the pod's container is found as for
+// `kubectl logs` (the current instance), the exec is created (or the attach prepared) before the
+// caller's connection is upgraded, so that an unknown container or one that is not running is an
+// HTTP error kubectl can print, and the process's streams are Docker's hijacked connection:
+// stdout and stderr framed (demux.ts) unless the session has a TTY. Port-forwarding connects to
+// the pod's IP from the host (the kubelet connects from inside the pod's network namespace: a
+// port the pod binds to 127.0.0.1 only is out of reach here).
 
+import { connect as tcpConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Exec } from 'dockerode';
 import { badRequest } from '../../api/errors.js';
-import type { ContainerStreamSource, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
+import type { ContainerStreamSource, PodPorts, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
 import type { Engine } from './engine.js';
 import { dockerErrorMessage, isDockerConflict } from './engine.js';
 import { execExitCode } from './exec.js';
 import type { ContainerLocator } from './logs.js';
 
+/** The address of a pod's network; throws a StatusError when the pod is unknown or not running. */
+export type PodAddressLocator = (namespace: string, pod: string) => string;
+
 export class DockerSessions implements ContainerStreamSource {
   constructor(
     private readonly engine: Engine,
     private readonly locate: ContainerLocator,
+    private readonly locateAddress: PodAddressLocator,
   ) {}
+
+  async portForward(namespace: string, pod: string): Promise<PodPorts> {
+    const host = this.locateAddress(namespace, pod);
+    return {
+      connect: (port) =>
+        new Promise<Duplex>((resolve, reject) => {
+          const socket = tcpConnect({ host, port });
+          socket.once('connect', () => {
+            socket.off('error', reject);
+            resolve(socket);
+          });
+          socket.once('error', reject);
+        }),
+    };
+  }
 
   async exec(namespace: string, pod: string, container: string, command: string[], options: StreamOptions): Promise<StreamSession> {
     const { id } = this.locate(namespace, pod, container, false);

@@ -1,10 +1,12 @@
-// The agent's HTTPS endpoint (kubelet's port 10250): container logs for `kubectl logs`, the usage
-// summary for `kubectl top`, Prometheus metrics, and health.
+// The agent's HTTPS endpoint (kubelet's port 10250): container logs for `kubectl logs`, exec,
+// attach and port-forward sessions, the usage summary for `kubectl top`, Prometheus metrics, and
+// health.
 //
 //   GET /healthz                                   no credentials ("ok"), like kubelet's healthz
 //   GET /containerLogs/{ns}/{pod}/{container}?...  logs (logs.ts)
 //   GET /exec/{ns}/{pod}/{container}?command=...   `kubectl exec`, upgraded to a WebSocket (streams.ts)
 //   GET /attach/{ns}/{pod}/{container}?...         `kubectl attach`, likewise
+//   GET /portForward/{ns}/{pod}                    `kubectl port-forward`: SPDY, in a WebSocket or not (portforward.ts)
 //   GET /stats/summary                             node and pod usage (summary.ts)
 //   GET /metrics                                   Prometheus text: the agent's registry + node gauges
 //

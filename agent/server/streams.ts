@@ -11,19 +11,24 @@
 // The first message is an empty one on the lowest channel the client reads, telling it the
 // process is connected. SPDY, the older transport kubectl falls back to, is refused with a
 // Status after every other check, so kubectl reports the real reason when there is one.
+//
+// /portForward/{ns}/{pod} is served here too (portforward.ts): SPDY, tunnelled in a WebSocket or
+// on the upgraded connection itself.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { badRequest, notFound, StatusError } from '../../api/errors.js';
 import { boolParam } from '../../api/query.js';
 import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
 import type { ContainerStreamSource, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
 import { DockerFrameSplitter } from '../runtime/demux.js';
+import { podOfPortForwardPath, PORT_FORWARD_PREFIX, PORT_FORWARD_TUNNEL, portForwardTransport, runPortForward, SPDY_SWITCHING_PROTOCOLS } from './portforward.js';
+import type { SpdySession } from './spdy.js';
 
-export const STREAM_PATHS = ['/exec/', '/attach/'] as const;
+export const STREAM_PATHS = ['/exec/', '/attach/', PORT_FORWARD_PREFIX] as const;
 
 /** The channel protocols served, best first. */
 export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -34,6 +39,9 @@ const STDERR = 2;
 const ERROR = 3;
 const RESIZE = 4;
 const CLOSE = 255;
+
+/** What the port-forward tunnel's subprotocol is called while `ws` parses the request. */
+const TUNNEL_ALIAS = 'spdy-portforward-tunnel';
 
 /** Output waiting in the WebSocket beyond this pauses the process's streams. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -49,7 +57,7 @@ interface StreamRequest {
 
 /** The request a path and query make, with kubelet's checks; undefined when the path is not one of ours. */
 export function parseStreamRequest(path: string, query: URLSearchParams): StreamRequest | undefined {
-  const prefix = STREAM_PATHS.find((p) => path.startsWith(p));
+  const prefix = ['/exec/', '/attach/'].find((p) => path.startsWith(p));
   if (!prefix) return undefined;
   const parts = path.slice(prefix.length).split('/');
   if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
@@ -102,8 +110,18 @@ function asBuffer(data: RawData): Buffer {
 }
 
 export class StreamServer {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 << 20 });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 16 << 20,
+    // The protocol this agent speaks on the path, among those offered (serve checked there is one).
+    handleProtocols: (offered, req) => {
+      if (req.url?.startsWith(PORT_FORWARD_PREFIX)) return offered.has(TUNNEL_ALIAS) ? PORT_FORWARD_TUNNEL : false;
+      return CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false;
+    },
+  });
   private readonly sessions = new Set<WebSocket>();
+  private readonly spdySessions = new Set<SpdySession>();
 
   constructor(
     private readonly source: ContainerStreamSource,
@@ -130,6 +148,7 @@ export class StreamServer {
 
   /** Serves one upgrade request on `path`; throws a StatusError before switching protocols. */
   async serve(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams): Promise<void> {
+    if (path.startsWith(PORT_FORWARD_PREFIX)) return this.servePortForward(req, socket, head, path);
     const request = parseStreamRequest(path, query);
     if (!request) throw notFound({ group: '', resource: 'pods' }, path);
     const { session, protocol } = await this.prepare(req, request);
@@ -144,9 +163,35 @@ export class StreamServer {
     });
   }
 
+  private async servePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): Promise<void> {
+    const target = podOfPortForwardPath(path);
+    if (!target) throw notFound({ group: '', resource: 'pods' }, path);
+    const ports = await this.source.portForward(target.namespace, target.pod);
+    const podName = `${target.namespace}/${target.pod}`;
+    const track = (session: SpdySession, transport: Duplex) => {
+      this.spdySessions.add(session);
+      transport.once('close', () => this.spdySessions.delete(session));
+    };
+    if (portForwardTransport(req) === 'spdy') {
+      socket.write(SPDY_SWITCHING_PROTOCOLS);
+      if (head.length > 0) socket.unshift(head);
+      track(runPortForward(socket, ports, podName, this.logger), socket);
+      return;
+    }
+    // `ws` accepts only RFC 7230 tokens as subprotocols, which the tunnel's name ('/' and '+') is
+    // not: it reads an alias, and handleProtocols answers with the real name.
+    req.headers['sec-websocket-protocol'] = TUNNEL_ALIAS;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = createWebSocketStream(ws);
+      transport.on('error', () => transport.destroy());
+      track(runPortForward(transport, ports, podName, this.logger), transport);
+    });
+  }
+
   /** Ends every open session (the agent is stopping). */
   close(): void {
     for (const ws of this.sessions) ws.terminate();
+    for (const session of this.spdySessions) session.close();
     this.wss.close();
   }
 

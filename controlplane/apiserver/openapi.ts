@@ -286,6 +286,7 @@ const STREAM_PARAMS = [
   queryParam('tty', 'boolean', 'Allocate a terminal for this call.'),
 ];
 const EXEC_PARAMS = [queryParam('command', 'string', 'The command to run; one parameter per argument.'), ...STREAM_PARAMS];
+const PORT_FORWARD_PARAMS = [queryParam('ports', 'integer', 'The pod ports to forward.')];
 /** Connect operations answer with an upgraded connection; the documented body is a string. */
 const CONNECT_RESPONSES = { '200': { description: 'OK', content: { '*/*': { schema: { type: 'string' } } } }, '401': { description: 'Unauthorized' } };
 
@@ -432,7 +433,7 @@ function subresourcePath(r: ResourceType, names: Names, sub: Subresource, scopeP
   const suffix = `${names.id}${names.scope}${r.kind}${subName}`;
   const ops: Schema = { parameters: [pathParam('name', `name of the ${gvk.kind}`), ...scopeParams] };
   if (sub.connect) {
-    const parameters = sub.name === 'exec' ? EXEC_PARAMS : STREAM_PARAMS;
+    const parameters = sub.name === 'exec' ? EXEC_PARAMS : sub.name === 'portforward' ? PORT_FORWARD_PARAMS : STREAM_PARAMS;
     for (const [method, verb] of [['get', 'Get'], ['post', 'Post']] as const) {
       ops[method] = operation(names, `connect${names.id}${verb}${names.scope}${r.kind}${subName}`, 'connect', gvk, `connect ${verb.toUpperCase()} requests to ${sub.name} of ${r.kind}`, {
         parameters,

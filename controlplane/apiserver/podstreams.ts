@@ -1,10 +1,11 @@
-// pods/exec and pods/attach: `kubectl exec` and `kubectl attach` upgrade their connection (a
-// WebSocket with the v5.channel.k8s.io protocol since kubectl 1.30, SPDY before and as its
-// fallback). The API server checks the pod and the container as kube-apiserver does, then passes
-// the upgrade request to the agent of the pod's node (kubelet's /exec and /attach paths, with the
-// API server's client certificate) and, once the agent switched protocols, splices the two
+// pods/exec, pods/attach and pods/portforward: `kubectl exec`, `attach` and `port-forward`
+// upgrade their connection (a WebSocket since kubectl 1.30 — the channel protocol, or SPDY
+// tunnelled for port-forward — and plain SPDY before, and as kubectl's fallback). The API server
+// checks the pod and the container as kube-apiserver does, then passes the upgrade request to the
+// agent of the pod's node (kubelet's /exec, /attach and /portForward paths, with the API
+// server's client certificate) and, once the agent switched protocols, splices the two
 // connections without looking into them. Whatever the agent refuses (an unknown container, one
-// that is not running, SPDY, which Skiff's agent does not speak) reaches kubectl as its Status.
+// that is not running, exec over SPDY) reaches kubectl as its Status.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,7 +16,7 @@ import { agentEndpointOf, agentError } from './agentclient.js';
 import { containerOf } from './podlogs.js';
 import type { PodLogsDependencies } from './podlogs.js';
 
-export const STREAMING_SUBRESOURCES = new Set(['exec', 'attach']);
+export const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
 /** The request headers the agent needs to answer the upgrade (never the caller's credentials). */
 const FORWARDED_HEADERS = ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'x-stream-protocol-version'];
@@ -54,20 +55,25 @@ export type PodStreamsHandler = (
 ) => Promise<void>;
 
 /**
- * Serves one upgrade request for pods/exec or pods/attach. Errors before the switch, the agent's
+ * Serves one upgrade request for pods/exec, pods/attach or pods/portforward. Errors before the switch, the agent's
  * refusal among them, are thrown (the caller writes them on the socket); afterwards the
  * connection is the agent's.
  */
 export function podStreamsHandler(deps: PodLogsDependencies): PodStreamsHandler {
   return async (req, socket, head, { namespace, name, subresource, query }) => {
     const pod = (await deps.pods().get(namespace, name)) as Pod;
-    const container = containerOf(pod, query.get('container') ?? undefined);
     const nodeName = pod.spec?.nodeName;
+    let path: string;
+    if (subresource === 'portforward') {
+      path = `/portForward/${[namespace, name].map(encodeURIComponent).join('/')}`;
+    } else {
+      const container = containerOf(pod, query.get('container') ?? undefined);
+      const agentQuery = new URLSearchParams(query);
+      agentQuery.delete('container');
+      path = `/${subresource}/${[namespace, name, container].map(encodeURIComponent).join('/')}?${agentQuery}`;
+    }
     if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
     const endpoint = agentEndpointOf((await deps.nodes().get(undefined, nodeName)) as Node);
-    const agentQuery = new URLSearchParams(query);
-    agentQuery.delete('container');
-    const path = `/${subresource}/${[namespace, name, container].map(encodeURIComponent).join('/')}?${agentQuery}`;
     const result = await deps.agents.upgrade(endpoint, path, forwardedHeaders(req));
     if (!result.upgraded) throw agentError(result.response.statusCode ?? 500, await readText(result.response));
     if (socket.destroyed) {

@@ -67,7 +67,7 @@ export interface ApiServerExtension {
   /** Resources of API groups served by `serve`, listed in discovery. */
   discoveryResources?: readonly ResourceType[];
   podLogs?: ResourceHandlerOptions['podLogs'];
-  /** pods/exec and pods/attach: upgraded connections to the pod's agent. */
+  /** pods/exec, pods/attach and pods/portforward: upgraded connections to the pod's agent. */
   podStreams?: PodStreamsHandler;
 }
 
@@ -357,8 +357,8 @@ export class ApiServer {
   }
 
   /**
-   * Requests that ask to switch protocols: pods/exec and pods/attach (connect verbs). Anything
-   * else is refused with a Status; Skiff serves no other upgrade.
+   * Requests that ask to switch protocols: pods/exec, pods/attach and pods/portforward (connect
+   * verbs). Anything else is refused with a Status; Skiff serves no other upgrade.
    */
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -368,11 +368,8 @@ export class ApiServer {
     try {
       const user = await this.authenticate(req);
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-      if (/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/portforward$/.test(url.pathname)) {
-        throw badRequest('Skiff does not serve pods/portforward yet: reach the pod through a Service (NodePort) instead');
-      }
       if (info.type !== 'resource' || !info.name || !info.subresource || !STREAMING_SUBRESOURCES.has(info.subresource) || info.resource.plural !== 'pods') {
-        throw badRequest(`${url.pathname} does not upgrade connections: only pods/exec and pods/attach do`);
+        throw badRequest(`${url.pathname} does not upgrade connections: only pods/exec, pods/attach and pods/portforward do`);
       }
       resource = resourceLabel(info.resource, info.subresource);
       await this.extension.authorize?.(user, info, url.searchParams);

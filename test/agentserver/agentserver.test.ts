@@ -11,7 +11,15 @@ import type { AgentServer } from '../../agent/server/server.js';
 import { createCertificateAuthority, issueCertificate } from '../../controlplane/apiserver/pki.js';
 import type { CertificateAuthority, IssuedCertificate } from '../../controlplane/apiserver/pki.js';
 import { eventually } from '../helpers/cluster.js';
+import { refusedUpgrade } from '../helpers/upgrade.js';
+import { once } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
+import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_TUNNEL } from '../../agent/server/portforward.js';
+import { controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FLAG_FIN, FrameReader, FrameType, HeaderCodec, RstStatus } from '../../agent/server/spdy.js';
+import type { Frame } from '../../agent/server/spdy.js';
 import { outcomeStatus, parseStreamRequest } from '../../agent/server/streams.js';
 import { FakeLogSource, FakeStreamSource, FakeUsageSource } from './fakes.js';
 
@@ -223,6 +231,102 @@ describe("the agent's HTTPS endpoint", () => {
     assert.deepEqual(parseStreamRequest('/attach/ns/p/c', new URLSearchParams('stdin=1&stderr=true&tty=t'))?.options, { stdin: true, stdout: false, stderr: false, tty: true });
   });
 
+  /** A SPDY/3 client over a plain `Upgrade: SPDY/3.1` to the agent's portForward path, as kubectl's fallback speaks it. */
+  async function spdyClient(path: string) {
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, ca: ca.certPem, cert: apiServerCert.certPem, key: apiServerCert.keyPem, servername: 'node-1' });
+    await once(socket, 'secureConnect');
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: node-1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+    let buffered = Buffer.alloc(0);
+    while (!buffered.includes('\r\n\r\n')) buffered = Buffer.concat([buffered, (await once(socket, 'data'))[0] as Buffer]);
+    const end = buffered.indexOf('\r\n\r\n') + 4;
+    const head = buffered.subarray(0, end).toString();
+    const reader = new FrameReader();
+    const frames: Frame[] = reader.push(buffered.subarray(end));
+    socket.on('data', (chunk: Buffer) => frames.push(...reader.push(chunk)));
+    const compress = new HeaderCodec('compress');
+    const decompress = new HeaderCodec('decompress');
+    return {
+      head,
+      frames,
+      async open(id: number, headers: Record<string, string>, fin = false) {
+        const block = await compress.process(encodeHeaderBlock(headers));
+        const prefix = Buffer.alloc(10);
+        prefix.writeUInt32BE(id, 0);
+        socket.write(controlFrame(FrameType.SYN_STREAM, fin ? FLAG_FIN : 0, Buffer.concat([prefix, block])));
+      },
+      send: (id: number, data: string, fin = false) => socket.write(dataFrame(id, fin ? FLAG_FIN : 0, Buffer.from(data))),
+      ping: (id: number) => socket.write(controlFrame(FrameType.PING, 0, Buffer.from([0, 0, 0, id]))),
+      /** Waits for a frame matching `match`, taking it (and the frames before it) off the list. */
+      async next(match: (f: Frame) => boolean): Promise<Frame> {
+        return eventually(() => {
+          const i = frames.findIndex(match);
+          return i < 0 ? undefined : frames.splice(0, i + 1)[i];
+        }, 5_000, 'a SPDY frame');
+      },
+      replyHeaders: async (f: Frame) => decodeHeaderBlock(await decompress.process(f.payload.subarray(4))),
+      close: () => socket.destroy(),
+    };
+  }
+
+  test('port-forward over SPDY: streams accepted in pairs, bytes both ways with each end passed on, refusals on the error stream, PING echoed', async () => {
+    const echo = createNetServer((s) => s.pipe(s));
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    streams.echoPort = (echo.address() as AddressInfo).port;
+    const client = await spdyClient('/portForward/default/web');
+    try {
+      assert.match(client.head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(client.head, /X-Stream-Protocol-Version: portforward\.k8s\.io/i);
+      const isReply = (id: number) => (f: Frame) => f.control && f.type === FrameType.SYN_REPLY && f.payload.readUInt32BE(0) === id;
+      const isData = (id: number) => (f: Frame) => !f.control && f.streamId === id;
+
+      await client.open(1, { streamtype: 'error', port: '80', requestid: '0' }, true);
+      await client.open(3, { streamtype: 'data', port: '80', requestid: '0' });
+      assert.deepEqual(await client.replyHeaders(await client.next(isReply(1))), {});
+      await client.next(isReply(3));
+      client.send(3, 'hello over spdy');
+      assert.equal((await client.next(isData(3))).payload.toString(), 'hello over spdy');
+      client.send(3, '', true);
+      const fin = await client.next((f) => isData(3)(f) && (f.flags & FLAG_FIN) !== 0);
+      assert.equal(fin.payload.length, 0);
+      const errorEnd = await client.next((f) => isData(1)(f) && (f.flags & FLAG_FIN) !== 0);
+      assert.equal(errorEnd.payload.length, 0, 'nothing on the error stream of a connection that worked');
+      // Both ends closed: the session has forgotten the stream.
+      client.send(3, 'late');
+      const forgotten = await client.next((f) => f.control && f.type === FrameType.RST_STREAM);
+      assert.deepEqual([forgotten.payload.readUInt32BE(0), forgotten.payload.readUInt32BE(4)], [3, RstStatus.INVALID_STREAM]);
+
+      await client.open(5, { streamtype: 'error', port: '81', requestid: '1' }, true);
+      await client.open(7, { streamtype: 'data', port: '81', requestid: '1' });
+      const why = await client.next((f) => isData(5)(f) && f.payload.length > 0);
+      assert.match(why.payload.toString(), /^error forwarding port 81 to pod default\/web: .*ECONNREFUSED/);
+
+      client.ping(1);
+      const pong = await client.next((f) => f.control && f.type === FrameType.PING);
+      assert.equal(pong.payload.readUInt32BE(0), 1);
+
+      await client.open(9, { streamtype: 'bogus', port: '80', requestid: '2' });
+      const reset = await client.next((f) => f.control && f.type === FrameType.RST_STREAM);
+      assert.deepEqual([reset.payload.readUInt32BE(0), reset.payload.readUInt32BE(4)], [9, RstStatus.PROTOCOL_ERROR]);
+    } finally {
+      client.close();
+      echo.close();
+    }
+  });
+
+  test('port-forward refusals come before the switch: unknown pod, no transport we speak', async () => {
+    // The tunnel's subprotocol is no RFC 7230 token, which the `ws` client refuses to send: by hand.
+    const missing = await refusedUpgrade(`https://127.0.0.1:${server.port}/portForward/default/missing`, {
+      ca: ca.certPem,
+      cert: apiServerCert.certPem,
+      key: apiServerCert.keyPem,
+      servername: 'node-1',
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': PORT_FORWARD_TUNNEL },
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(JSON.parse(missing.body).message, 'pods "missing" not found');
+    await assert.rejects(session('/portForward/default/web', [], ['v5.channel.k8s.io']), /^Error: 400 .*needs the SPDY\/3\.1\+portforward\.k8s\.io subprotocol/);
+  });
 });
 
 describe("the agent's endpoint with anonymous metrics", () => {

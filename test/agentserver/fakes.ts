@@ -2,12 +2,14 @@
 // ResourceUsageSource, so that the agent's endpoint and the API server's pods/log, pods/exec and
 // metrics.k8s.io can be tested without Docker.
 
+import { connect } from 'node:net';
 import { Duplex, Readable } from 'node:stream';
 import { badRequest, notFound } from '../../api/errors.js';
 import type {
   ContainerLogOptions,
   ContainerLogSource,
   ContainerStreamSource,
+  PodPorts,
   PodUsage,
   ProcessStreams,
   ResourceUsageSource,
@@ -127,5 +129,20 @@ export class FakeStreamSource implements ContainerStreamSource {
 
   async attach(namespace: string, pod: string, container: string, options: StreamOptions): Promise<StreamSession> {
     return this.exec(namespace, pod, container, ['cat'], options);
+  }
+
+  /** Port 80 of any pod but `missing` is `echoPort` on loopback; other ports refuse. */
+  echoPort = 0;
+
+  async portForward(_namespace: string, pod: string): Promise<PodPorts> {
+    if (pod === 'missing') throw notFound({ group: '', resource: 'pods' }, pod);
+    return {
+      connect: (port) =>
+        new Promise<Duplex>((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port: port === 80 ? this.echoPort : 1 });
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', reject);
+        }),
+    };
   }
 }

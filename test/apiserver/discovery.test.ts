@@ -24,7 +24,7 @@ describe('discovery and OpenAPI', () => {
     const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
     assert.deepEqual(pods.shortNames, ['po']);
     assert.equal(pods.scope, 'Namespaced');
-    assert.deepEqual(pods.subresources.map((s: any) => s.subresource).sort(), ['attach', 'binding', 'exec', 'log', 'status']);
+    assert.deepEqual(pods.subresources.map((s: any) => s.subresource).sort(), ['attach', 'binding', 'exec', 'log', 'portforward', 'status']);
     const groups = await c.api('GET', '/apis', { headers: { accept: AGGREGATED_ACCEPT } });
     const names = groups.body.items.map((g: any) => g.metadata.name);
     for (const g of ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io']) assert.ok(names.includes(g), g);

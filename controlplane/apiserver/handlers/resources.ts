@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Binding } from 'kubernetes-types/core/v1.js';
 import { badRequest, conflict, fieldError, invalid, methodNotAllowed } from '../../../api/errors.js';
+import { STREAMING_SUBRESOURCES } from '../podstreams.js';
 import type { Status } from '../../../api/errors.js';
 import { parseFieldSelector } from '../../../api/fields.js';
 import { parseLabelSelector } from '../../../api/labels.js';
@@ -95,7 +96,7 @@ export async function handleResource(
   const fence = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? undefined : options.fenceFor(req);
   const gvk = gvkOf(resource);
   // kube-apiserver's answer to a plain request for a connect subresource.
-  if (subresource === 'exec' || subresource === 'attach') throw badRequest('Upgrade request required');
+  if (subresource !== undefined && STREAMING_SUBRESOURCES.has(subresource)) throw badRequest('Upgrade request required');
 
   switch (info.verb) {
     case 'get': {

@@ -1,13 +1,15 @@
-// `kubectl exec`, `kubectl cp` and `kubectl attach` end to end: the real kubectl (WebSocket,
-// v5.channel.k8s.io) and @kubernetes/client-node (v4.channel.k8s.io, with a TTY) through the API
-// server to a `skiff agent` process and Docker; the channel protocol read raw with `ws`; and the
-// refusals (unknown pod or container, a node's credentials, a plain request, SPDY).
+// `kubectl exec`, `cp`, `attach` and `port-forward` end to end: the real kubectl (WebSocket,
+// v5.channel.k8s.io; SPDY tunnelled in a WebSocket for port-forward) and @kubernetes/client-node
+// (v4.channel.k8s.io, with a TTY) through the API server to a `skiff agent` process and Docker;
+// the channel protocol read raw with `ws`; and the refusals (unknown pod or container, a node's
+// credentials, a plain request, exec over SPDY).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,6 +19,7 @@ import { credentialPaths, readNodeCredential } from '../../agent/bootstrap/files
 import { eventually, KUBECTL } from '../helpers/cluster.js';
 import type { MultiNodeCluster } from '../helpers/multinode.js';
 import { startMultiNodeCluster } from '../helpers/multinode.js';
+import { refusedUpgrade } from '../helpers/upgrade.js';
 
 interface ChannelMessages {
   byChannel: Map<number, Buffer[]>;
@@ -45,6 +48,21 @@ async function rawExec(c: MultiNodeCluster, query: string, send: Buffer[], token
       (byChannel.get(data[0]!) ?? byChannel.set(data[0]!, []).get(data[0]!)!).push(data.subarray(1));
     });
     ws.on('close', (closeCode) => resolve({ byChannel, order, closeCode }));
+  });
+}
+
+/** GET http://127.0.0.1:port/path, the body as bytes. */
+function httpGet(port: number, path: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -78,11 +96,27 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
         containers: [{ name: 'reader', image, imagePullPolicy: 'Never', stdin: true, stdinOnce: true, command: ['sh', '-c', 'read line; echo "got $line"'] }],
       },
     };
-    for (const manifest of [pod, attachable]) {
+    const web = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: {
+        containers: [
+          {
+            name: 'httpd',
+            image,
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', 'mkdir -p /www && echo hello-from-pod > /www/index.html && head -c 3000000 /dev/urandom > /www/big.bin && exec httpd -f -p 8080 -h /www'],
+            readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          },
+        ],
+      },
+    };
+    for (const manifest of [pod, attachable, web]) {
       const out = await c.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
       assert.equal(out.code, 0, out.stderr);
     }
-    for (const name of ['shell', 'reader']) {
+    for (const name of ['shell', 'reader', 'web']) {
       const out = await c.kubectl(['wait', '--for=condition=Ready', `pod/${name}`, '--timeout=60s'], { timeoutMs: 70_000 });
       assert.equal(out.code, 0, out.stderr);
     }
@@ -194,7 +228,62 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
     assert.equal(text(sized, 1), '45 123\r\n');
   });
 
-  test('refusals: unknown pod or container, a node\'s credentials, port-forward, a plain request, SPDY', async () => {
+  test('kubectl port-forward: requests reach the pod\'s port, 3 MB arrive intact, a closed port is reported as kubectl reports it', async () => {
+    // -v=6 logs each request with its answer: the tunnel is a GET answered 101.
+    const child = spawn(KUBECTL, [`--kubeconfig=${c.cluster.controlPlane.kubeconfigPath}`, '-v=6', 'port-forward', 'pod/web', ':8080', ':8081'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const ports = await eventually(() => {
+        const open = [...stdout.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => [Number(m[2]), Number(m[1])] as const);
+        return open.length === 2 ? new Map(open) : undefined;
+      }, 20_000, `kubectl port-forward to listen (stderr: ${stderr})`);
+      const page = await httpGet(ports.get(8080)!, '/index.html');
+      assert.equal(page.body.toString(), 'hello-from-pod\n');
+      assert.match(stderr, /GET https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/portforward 101 Switching Protocols/, 'the WebSocket tunnel, not the SPDY fallback');
+      const [big, expected] = await Promise.all([
+        httpGet(ports.get(8080)!, '/big.bin'),
+        c.kubectl(['exec', 'web', '--', 'sh', '-c', 'sha256sum /www/big.bin']),
+      ]);
+      assert.equal(big.body.length, 3_000_000);
+      assert.equal(createHash('sha256').update(big.body).digest('hex'), expected.stdout.split(' ')[0]);
+      // Several connections at once, each its own pair of streams.
+      const pages = await Promise.all(Array.from({ length: 5 }, () => httpGet(ports.get(8080)!, '/index.html')));
+      assert.ok(pages.every((p) => p.body.toString() === 'hello-from-pod\n'));
+
+      // A port nothing listens on: the agent writes why on the connection's error stream; kubectl
+      // prints it and, as it does against Kubernetes, gives up the whole forward.
+      await assert.rejects(httpGet(ports.get(8081)!, '/'));
+      await eventually(() => (child.exitCode !== null ? true : undefined), 15_000, 'kubectl to stop');
+      assert.match(stderr, /an error occurred forwarding \d+ -> 8081: error forwarding port 8081 to pod default\/web: .*ECONNREFUSED/);
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
+  test('kubectl port-forward over plain SPDY (its fallback; KUBECTL_PORT_FORWARD_WEBSOCKETS=false)', async () => {
+    const child = spawn(KUBECTL, [`--kubeconfig=${c.cluster.controlPlane.kubeconfigPath}`, '-v=6', 'port-forward', 'pod/web', ':8080'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const port = await eventually(() => Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(stdout)?.[1]) || undefined, 20_000, 'kubectl port-forward to listen');
+      const big = await httpGet(port, '/big.bin');
+      assert.equal(big.body.length, 3_000_000);
+      assert.equal((await httpGet(port, '/index.html')).body.toString(), 'hello-from-pod\n');
+      assert.match(stderr, /POST https:\/\/\S+\/portforward 101 Switching Protocols/, 'plain SPDY');
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
+  test('refusals: unknown pod or container, a node\'s credentials, a plain request, exec over SPDY', async () => {
     const missing = await c.kubectl(['exec', 'nope', '--', 'true']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /pods "nope" not found/);
@@ -209,29 +298,15 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
       return true;
     });
 
-    const forward = await c.kubectl(['port-forward', 'pod/shell', '18089:80'], { timeoutMs: 20_000 });
-    assert.notEqual(forward.code, 0);
-    assert.match(forward.stderr, /Skiff does not serve pods\/portforward yet/);
-
     const plain = await c.cluster.api('GET', '/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true');
     assert.equal(plain.status, 400);
     assert.equal(plain.body.message, 'Upgrade request required');
 
     // What kubectl sends when it falls back to SPDY.
-    const spdy = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest(`${c.cluster.url}/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true`, {
-        method: 'POST',
-        ca: c.cluster.controlPlane.caCertPem,
-        headers: { authorization: `Bearer ${c.cluster.controlPlane.adminToken}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' },
-      });
-      req.on('response', (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('upgrade', () => reject(new Error('SPDY was accepted')));
-      req.on('error', reject);
-      req.end();
+    const spdy = await refusedUpgrade(`${c.cluster.url}/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true`, {
+      method: 'POST',
+      ca: c.cluster.controlPlane.caCertPem,
+      headers: { authorization: `Bearer ${c.cluster.controlPlane.adminToken}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' },
     });
     assert.equal(spdy.status, 400);
     assert.match(JSON.parse(spdy.body).message, /over WebSocket .* only/);
