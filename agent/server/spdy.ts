@@ -24,10 +24,16 @@ export const FLAG_FIN = 0x01;
 /** RST_STREAM status codes used here. */
 export const RstStatus = { PROTOCOL_ERROR: 1, INVALID_STREAM: 2, REFUSED_STREAM: 3, CANCEL: 5, INTERNAL_ERROR: 6 } as const;
 
-/** SPDY/3's header compression dictionary (draft 3, section 2.6.10.1). */
-export const SPDY3_DICTIONARY: Buffer = (
-  createRequire(import.meta.url)('spdy-transport') as { protocol: { spdy: { dictionary: Record<number, Buffer> } } }
-).protocol.spdy.dictionary[SPDY_VERSION]!;
+let dictionary: Buffer | undefined;
+
+/**
+ * SPDY/3's header compression dictionary (draft 3, section 2.6.10.1), read from spdy-transport
+ * on first use: only that file, as the rest of the library (7 MB of an agent's memory) is unused.
+ */
+export function spdy3Dictionary(): Buffer {
+  const file = 'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js';
+  return (dictionary ??= (createRequire(import.meta.url)(file) as Record<number, Buffer>)[SPDY_VERSION]!);
+}
 
 export type Frame =
   | { control: true; type: number; flags: number; payload: Buffer }
@@ -116,7 +122,8 @@ export class HeaderCodec {
   private tail = Promise.resolve();
 
   constructor(direction: 'compress' | 'decompress') {
-    this.zlib = direction === 'compress' ? createDeflate({ dictionary: SPDY3_DICTIONARY }) : createInflate({ dictionary: SPDY3_DICTIONARY });
+    const options = { dictionary: spdy3Dictionary() };
+    this.zlib = direction === 'compress' ? createDeflate(options) : createInflate(options);
     this.zlib.on('error', () => undefined); // reported to the caller of the failing block
   }
 

@@ -18,8 +18,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { RawData, WebSocket } from 'ws';
+import type * as Ws from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { badRequest, notFound, StatusError } from '../../api/errors.js';
 import { boolParam } from '../../api/query.js';
 import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
@@ -109,17 +109,11 @@ function asBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+type WsModule = typeof Ws;
+
 export class StreamServer {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: 16 << 20,
-    // The protocol this agent speaks on the path, among those offered (serve checked there is one).
-    handleProtocols: (offered, req) => {
-      if (req.url?.startsWith(PORT_FORWARD_PREFIX)) return offered.has(TUNNEL_ALIAS) ? PORT_FORWARD_TUNNEL : false;
-      return CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false;
-    },
-  });
+  /** `ws`, loaded with the first session: an idle agent does not carry it (~5 MB). */
+  private ws: Promise<{ module: WsModule; server: WebSocketServer }> | undefined;
   private readonly sessions = new Set<WebSocket>();
   private readonly spdySessions = new Set<SpdySession>();
 
@@ -127,6 +121,22 @@ export class StreamServer {
     private readonly source: ContainerStreamSource,
     private readonly logger?: Logger,
   ) {}
+
+  private websockets(): Promise<{ module: WsModule; server: WebSocketServer }> {
+    return (this.ws ??= import('ws').then((module) => ({
+      module,
+      server: new module.WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        maxPayload: 16 << 20,
+        // The protocol this agent speaks on the path, among those offered (serve checked there is one).
+        handleProtocols: (offered, req) => {
+          if (req.url?.startsWith(PORT_FORWARD_PREFIX)) return offered.has(TUNNEL_ALIAS) ? PORT_FORWARD_TUNNEL : false;
+          return CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false;
+        },
+      }),
+    })));
+  }
 
   /** Prepares the session; throws a StatusError for the caller to write when it cannot run. */
   async prepare(req: IncomingMessage, request: StreamRequest): Promise<{ session: StreamSession; protocol: string }> {
@@ -152,7 +162,8 @@ export class StreamServer {
     const request = parseStreamRequest(path, query);
     if (!request) throw notFound({ group: '', resource: 'pods' }, path);
     const { session, protocol } = await this.prepare(req, request);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    const { server } = await this.websockets();
+    server.handleUpgrade(req, socket, head, (ws) => {
       if (ws.protocol !== protocol) this.logger?.warn({ protocol: ws.protocol, expected: protocol }, 'unexpected WebSocket protocol');
       this.sessions.add(ws);
       ws.once('close', () => this.sessions.delete(ws));
@@ -181,8 +192,9 @@ export class StreamServer {
     // `ws` accepts only RFC 7230 tokens as subprotocols, which the tunnel's name ('/' and '+') is
     // not: it reads an alias, and handleProtocols answers with the real name.
     req.headers['sec-websocket-protocol'] = TUNNEL_ALIAS;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const transport = createWebSocketStream(ws);
+    const { module, server } = await this.websockets();
+    server.handleUpgrade(req, socket, head, (ws) => {
+      const transport = module.createWebSocketStream(ws);
       transport.on('error', () => transport.destroy());
       track(runPortForward(transport, ports, podName, this.logger), transport);
     });
@@ -192,7 +204,7 @@ export class StreamServer {
   close(): void {
     for (const ws of this.sessions) ws.terminate();
     for (const session of this.spdySessions) session.close();
-    this.wss.close();
+    void this.ws?.then(({ server }) => server.close());
   }
 
   private async run(ws: WebSocket, protocol: string, session: StreamSession, options: StreamOptions): Promise<void> {

@@ -12,6 +12,8 @@ import { workingSetBytes } from '../../agent/runtime/stats.js';
 import { probeUrl } from '../../agent/probes/http.js';
 import { resolvePort } from '../../agent/probes/outcome.js';
 import { pullPolicy } from '../../agent/pods/start.js';
+import { startAgent } from '../../agent/agent.js';
+import { startAgentServer } from '../../agent/server/server.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -22,12 +24,16 @@ function frame(stream: 1 | 2, text: string): Buffer {
 }
 
 describe('runtime helpers', () => {
-  test('dockerode loads without the gRPC (BuildKit session) and ssh2 transports the agent never uses', () => {
+  test('dockerode loads without the gRPC (BuildKit session) and ssh2 transports the agent never uses; the agent loads no WebSocket or SPDY code until a session', () => {
     const loaded = Object.keys(createRequire(import.meta.url).cache);
     assert.ok(loaded.some((path) => path.includes('/dockerode/lib/docker.js')), 'dockerode itself is loaded');
     assert.ok(loaded.some((path) => path.includes('/docker-modem/lib/modem.js')), 'docker-modem itself is loaded');
     const heavy = loaded.filter((path) => /\/node_modules\/(@grpc|protobufjs|ssh2)\//.test(path));
     assert.deepEqual(heavy, []);
+    // exec, attach and port-forward load theirs with the first session, not at start.
+    assert.equal(typeof startAgent, 'function');
+    assert.equal(typeof startAgentServer, 'function');
+    assert.deepEqual(loaded.filter((path) => /\/node_modules\/(ws|spdy-transport)\//.test(path)), []);
     assert.throws(() => dockerFromHost('ssh://root@example.invalid'), /unsupported --docker-host/);
   });
 
