@@ -1,7 +1,8 @@
 // Everything the API server does for and with node agents, as one ApiServerExtension: the join
 // endpoints and per-node identities, the authorizer (admin unrestricted, nodes held to their own
-// objects), pods/log streamed from agents, pods/exec and pods/attach spliced to them, and the
-// metrics.k8s.io API read from agents.
+// objects) with the reviews that ask it (`kubectl auth can-i`, `whoami`), pods/log streamed from
+// agents, pods/exec, pods/attach and pods/portforward spliced to them, and the metrics.k8s.io API
+// read from agents.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../../api/errors.js';
@@ -12,6 +13,7 @@ import { NodeIdentities } from './nodeidentity.js';
 import { NodeJoin } from './nodejoin.js';
 import { podLogsHandler } from './podlogs.js';
 import { podStreamsHandler } from './podstreams.js';
+import { SelfReviews, SELF_REVIEW_RESOURCES } from './selfreviews.js';
 import type { CertificateAuthority } from './pki.js';
 import type { ApiServer, ApiServerExtension } from './server.js';
 
@@ -42,13 +44,15 @@ export function nodeAccess(options: NodeAccessOptions): (server: ApiServer) => A
       },
       podsOnNode: async (nodeName, namespace) => (await pods().list(namespace, { filter: (p) => (p as Pod).spec?.nodeName === nodeName })).items as Pod[],
     });
+    const reviews = new SelfReviews((user, info, query) => authorizer.authorize(user, info, query));
     return {
       serveUnauthenticated: (req, res, path) => join.serveUnauthenticated(req, res, path),
       authenticate: (authorization) => identities.authenticate(authorization),
-      serve: async (req, res, path, query, user) => (await join.serve(req, res, path, user)) || (await metrics.serve(req, res, path, query, user)),
+      serve: async (req, res, path, query, user) =>
+        (await join.serve(req, res, path, user)) || (await metrics.serve(req, res, path, query, user)) || (await reviews.serve(req, res, path, user)),
       authorize: (user, info, query) => authorizer.authorize(user, info, query),
       admitCreate: (user, resource, obj) => authorizer.admitCreate(user, resource, obj),
-      discoveryResources: METRICS_RESOURCES,
+      discoveryResources: [...METRICS_RESOURCES, ...SELF_REVIEW_RESOURCES],
       podLogs: podLogsHandler({ pods, nodes, agents: options.agents }),
       podStreams: podStreamsHandler({ pods, nodes, agents: options.agents }),
     };

@@ -180,4 +180,33 @@ describe('what a node may do (Node authorizer and NodeRestriction)', () => {
     assert.equal((await cluster.api('GET', '/api/v1/nodes', { token: `${token}x` })).status, 401);
     assert.equal((await cluster.api('GET', '/api/v1/nodes', { token: token.replace('node-gone', 'node-a') })).status, 401, 'a token is bound to its node name');
   });
+  test('kubectl auth whoami and can-i, and the reviews a node posts, answer as the authorizer decides', async () => {
+    const whoami = await cluster.kubectl(['auth', 'whoami', '-o', 'json']);
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.ok(JSON.parse(whoami.stdout).status.userInfo.groups.includes('system:masters'));
+    const yes = await cluster.kubectl(['auth', 'can-i', 'create', 'deployments.apps', '-n', 'default']);
+    assert.deepEqual([yes.code, yes.stdout.trim()], [0, 'yes']);
+    const list = await cluster.kubectl(['auth', 'can-i', '--list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+
+    const review = (attributes: Record<string, string>) =>
+      asA('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: attributes },
+      });
+    const own = await review({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'secret-a' });
+    assert.equal(own.status, 201, own.text);
+    assert.deepEqual(own.body.status, { allowed: true });
+    const other = await review({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'secret-b' });
+    assert.equal(other.body.status.allowed, false);
+    assert.match(other.body.status.reason, /cannot get resource "secrets"/);
+    assert.equal((await review({ verb: 'delete', resource: 'nodes', name: 'node-b' })).body.status.allowed, false);
+    assert.equal((await review({ verb: 'list', resource: 'nodes' })).body.status.allowed, true);
+    const me = await asA('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    assert.equal(me.body.status.userInfo.username, 'system:node:node-a');
+    const bad = await asA('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} });
+    assert.equal(bad.status, 400);
+  });
 });

@@ -66,6 +66,9 @@ describe('api/schema/protobuf.json', () => {
       { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' },
       { apiVersion: 'v1', kind: 'DeleteOptions' },
       { apiVersion: 'batch/v1', kind: 'CronJob' },
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview' },
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview' },
     );
     for (const { apiVersion, kind } of kinds) {
       const definition = protobufDefinitionOfKind(apiVersion, kind);
