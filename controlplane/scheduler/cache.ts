@@ -1,15 +1,16 @@
 // The scheduler's picture of the cluster: nodes and the pods bound to them, fed by informers,
 // plus the pods it has *assumed* onto a node before the API confirmed the binding (kube-
 // scheduler's cache). Assuming at once lets the next pod of a burst see the first one's
-// resources, ports and owner; the informer's update later replaces the assumption, and a
-// failed binding forgets it.
+// resources, ports and owner; the informer's update later confirms the assumption, and a
+// failed binding forgets it. A pod's accounting is redone only when its scheduling inputs
+// change: most updates of a bound pod are its agent's status writes.
 
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Labels } from '../../api/labels.js';
 import { isPodTerminal } from '../controllers/pods/pod-state.js';
 import type { ClusterView } from './framework.js';
 import { NodeInfo } from './node-info.js';
-import { podInfoOf } from './pod-info.js';
+import { podInfoOf, podKey, stillDescribes } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
 
 interface PlacedPod {
@@ -87,15 +88,22 @@ export class SchedulerCache implements ClusterView {
   // -------------------------------------------------------------------------------------------
   // Pods
 
-  /** A pod the API says is bound (replaces any assumption); terminal pods free their node. */
+  /** A pod the API says is bound (confirms any assumption); terminal pods free their node. */
   setBoundPod(pod: Pod): void {
+    const key = podKey(pod);
     const nodeName = pod.spec?.nodeName;
-    const info = podInfoOf(pod);
     if (!nodeName || isPodTerminal(pod)) {
-      this.deletePod(info.key);
+      this.deletePod(key);
       return;
     }
-    this.place(info, nodeName, false);
+    const placed = this.placed.get(key);
+    if (placed?.node === nodeName && stillDescribes(placed.info, pod)) {
+      // A status write, or the binding we assumed: the node's totals already count this pod.
+      placed.info.pod = pod;
+      placed.assumed = false;
+      return;
+    }
+    this.place(podInfoOf(pod), nodeName, false);
   }
 
   deletePod(key: string): void {

@@ -1,12 +1,14 @@
-// What the scheduler needs to know about a pod, computed once per pod version: its resource
-// requests (kube-scheduler's PodRequests: containers summed, init containers at their peak,
-// plus overhead), the "non-zero" requests used for scoring, host ports, its controller owner,
-// and its pod (anti-)affinity terms compiled to selectors.
+// What the scheduler needs to know about a pod, computed once and kept while the pod's
+// scheduling inputs stay the same: its resource requests (kube-scheduler's PodRequests:
+// containers summed, init containers at their peak, plus overhead), the "non-zero" requests
+// used for scoring, host ports, its controller owner, and its pod (anti-)affinity terms
+// compiled to selectors.
 
-import type { Pod, PodAffinityTerm, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodAffinityTerm, Toleration } from 'kubernetes-types/core/v1.js';
 import { LabelSelector, selectorFromLabelSelector } from '../../api/labels.js';
 import type { Labels } from '../../api/labels.js';
 import { tryParseQuantity } from '../../api/quantity.js';
+import { sameJson } from './same-json.js';
 
 /** Amounts per resource name: cpu in millicores, everything else in whole units (bytes for memory). */
 export type ResourceAmounts = Map<string, number>;
@@ -32,6 +34,10 @@ export interface PodInfo {
   uid: string;
   namespace: string;
   name: string;
+  /**
+   * The latest version of the pod seen. The other fields were computed from an earlier one with
+   * the same scheduling inputs (`stillDescribes`): status writes only replace this field.
+   */
   pod: Pod;
   labels: Labels;
   requests: ResourceAmounts;
@@ -132,13 +138,21 @@ export function termMatches(term: AffinityTerm, pod: PodInfo, namespaceLabels: (
   return inNamespace && term.selector.matches(pod.labels);
 }
 
+/** `namespace/name`, the key of a pod in the cache. */
+export function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+function controllerUidOf(pod: Pod): string | undefined {
+  return pod.metadata?.ownerReferences?.find((ref) => ref.controller)?.uid;
+}
+
 export function podInfoOf(pod: Pod): PodInfo {
   const namespace = pod.metadata?.namespace ?? '';
   const name = pod.metadata?.name ?? '';
   const affinity = pod.spec?.affinity;
-  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller);
   return {
-    key: `${namespace}/${name}`,
+    key: podKey(pod),
     uid: pod.metadata?.uid ?? '',
     namespace,
     name,
@@ -148,11 +162,45 @@ export function podInfoOf(pod: Pod): PodInfo {
     nonZeroMilliCpu: nonZero(pod, 'cpu', DEFAULT_MILLI_CPU_REQUEST),
     nonZeroMemory: nonZero(pod, 'memory', DEFAULT_MEMORY_REQUEST),
     hostPorts: hostPortsOf(pod),
-    ownerUid: owner?.uid,
+    ownerUid: controllerUidOf(pod),
     tolerations: pod.spec?.tolerations ?? [],
     requiredAffinity: (affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileAffinityTerm(t, namespace)),
     requiredAntiAffinity: (affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) =>
       compileAffinityTerm(t, namespace),
     ),
   };
+}
+
+/** What podInfoOf reads of a container: its requests, host ports and (init containers) restart policy. */
+function sameContainerInputs(now: readonly Container[] = [], before: readonly Container[] = []): boolean {
+  if (now.length !== before.length) return false;
+  return now.every((c, i) => {
+    const old = before[i]!;
+    return c.restartPolicy === old.restartPolicy && sameJson(c.resources?.requests, old.resources?.requests) && sameJson(c.ports, old.ports);
+  });
+}
+
+/**
+ * Whether `info` still describes `pod`, a later version of `info.pod`: podInfoOf would compute
+ * the same key, uid, labels, owner, requests, host ports, tolerations and pod (anti-)affinity
+ * from it. Agents rewrite a bound pod's status (phase, conditions, container statuses) many
+ * times, and none of that is read here; a label change, an adoption or a resize is.
+ */
+export function stillDescribes(info: PodInfo, pod: Pod): boolean {
+  const before = info.pod;
+  if (pod === before) return true;
+  const spec = pod.spec;
+  const oldSpec = before.spec;
+  return (
+    podKey(pod) === info.key &&
+    (pod.metadata?.uid ?? '') === info.uid &&
+    controllerUidOf(pod) === info.ownerUid &&
+    sameJson(pod.metadata?.labels ?? {}, info.labels) &&
+    sameContainerInputs(spec?.containers, oldSpec?.containers) &&
+    sameContainerInputs(spec?.initContainers, oldSpec?.initContainers) &&
+    sameJson(spec?.overhead, oldSpec?.overhead) &&
+    sameJson(spec?.tolerations, oldSpec?.tolerations) &&
+    sameJson(spec?.affinity?.podAffinity, oldSpec?.affinity?.podAffinity) &&
+    sameJson(spec?.affinity?.podAntiAffinity, oldSpec?.affinity?.podAntiAffinity)
+  );
 }

@@ -23,6 +23,7 @@ import { readyStatusOf } from './node-info.js';
 import { podInfoOf } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
 import { placePod } from './placement.js';
+import { sameJson } from './same-json.js';
 import { DEFAULT_PROFILE } from './profile.js';
 import type { Profile } from './profile.js';
 import { SchedulingQueue } from './queue.js';
@@ -56,20 +57,20 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
   };
 }
 
-/** What about a node can change where pods fit (heartbeats and images do not). */
-function schedulingSignature(node: Node): string {
-  return JSON.stringify([
-    node.metadata?.labels,
-    node.spec?.taints,
-    node.spec?.unschedulable,
-    node.status?.allocatable ?? node.status?.capacity,
-    readyStatusOf(node),
-  ]);
+/** Whether a node update can change where pods fit (heartbeats and images do not). */
+function schedulingChanged(old: Node, node: Node): boolean {
+  return !(
+    sameJson(old.metadata?.labels, node.metadata?.labels) &&
+    sameJson(old.spec?.taints, node.spec?.taints) &&
+    sameJson(old.spec?.unschedulable, node.spec?.unschedulable) &&
+    sameJson(old.status?.allocatable ?? old.status?.capacity, node.status?.allocatable ?? node.status?.capacity) &&
+    readyStatusOf(old) === readyStatusOf(node)
+  );
 }
 
-/** What about a pending pod can change where it fits (our own status writes do not). */
-function podSchedulingSignature(pod: Pod): string {
-  return JSON.stringify([pod.metadata?.labels, pod.spec]);
+/** Whether a pending pod's update can change where it fits (our own status writes do not). */
+function podSchedulingChanged(old: Pod, pod: Pod): boolean {
+  return !(sameJson(old.metadata?.labels, pod.metadata?.labels) && sameJson(old.spec, pod.spec));
 }
 
 /** At most `limit` tasks at once; `acquire` waits for a free slot. */
@@ -130,7 +131,7 @@ export class Scheduler {
       },
       update: (old, node) => {
         this.cache.setNode(node);
-        if (schedulingSignature(old) !== schedulingSignature(node)) this.queue.moveAllToActive();
+        if (schedulingChanged(old, node)) this.queue.moveAllToActive();
       },
       delete: (node) => this.cache.deleteNode(node.metadata?.name ?? ''),
     });
@@ -186,7 +187,7 @@ export class Scheduler {
       return;
     }
     if (this.cache.isAssumed(key)) return;
-    if (!old || !this.isPending(old) || podSchedulingSignature(old) !== podSchedulingSignature(pod)) this.queue.add(key);
+    if (!old || !this.isPending(old) || podSchedulingChanged(old, pod)) this.queue.add(key);
   }
 
   private podDeleted(pod: Pod): void {
@@ -214,6 +215,8 @@ export class Scheduler {
   }
 
   private async bind(info: PodInfo, nodeName: string): Promise<void> {
+    // The pod as scheduled: the cache may swap in the bound version before the reply comes.
+    const pod = info.pod as PodObject;
     try {
       await this.ctx.client.request('POST', resourcePath(pods, info.namespace, info.name, 'binding'), {
         body: {
@@ -223,7 +226,7 @@ export class Scheduler {
           target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
         },
       });
-      this.ctx.recorder.event(info.pod as PodObject, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
+      this.ctx.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
     } catch (err) {
       this.cache.forget(info.key);
       if (isNotFound(err) || (err instanceof StatusError && err.code === 409 && err.details?.group !== 'coordination.k8s.io')) {
