@@ -142,6 +142,8 @@ export class WatchCache {
   /** Every event after this revision (under the prefix) is in the window. */
   private windowStartRv = 0;
   private latest = 0;
+  /** The newest event of each key still in the window. */
+  private readonly newest = new Map<string, CacheEvent>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly abort = new AbortController();
   private readonly options: Required<WatchCacheOptions>;
@@ -210,7 +212,17 @@ export class WatchCache {
     }
   }
 
+  /**
+   * The object at `key` as the newest event in the window left it, if any: a hint that may lag
+   * the store (the cache follows it asynchronously). Never mutate the object; it is shared.
+   */
+  recent(key: string): { object: KubeObject; rv: number } | undefined {
+    const event = this.newest.get(key);
+    return event && event.type !== 'DELETED' ? { object: event.object, rv: event.rv } : undefined;
+  }
+
   private reset(rv: number): void {
+    this.newest.clear();
     this.events = [];
     this.head = 0;
     this.windowStartRv = rv;
@@ -220,6 +232,7 @@ export class WatchCache {
   private append(event: CacheEvent): void {
     const now = Date.now();
     this.events.push({ event, at: now });
+    this.newest.set(event.key, event);
     this.latest = event.rv;
     this.evict(now);
     for (const s of this.subscribers) s.push(event);
@@ -231,6 +244,7 @@ export class WatchCache {
       const oldest = this.events[this.head]!;
       if (now - oldest.at < minAgeMs && this.events.length - this.head <= maxEvents) break;
       this.windowStartRv = oldest.event.rv;
+      if (this.newest.get(oldest.event.key) === oldest.event) this.newest.delete(oldest.event.key);
       this.head++;
     }
     if (this.head > 4096 && this.head * 2 > this.events.length) {

@@ -434,20 +434,32 @@ export class Registry {
     const key = this.key(namespace, name);
     let ops: TxnOp[] = [];
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.store.get(key);
-      if (!kv) throw notFound(this.groupResource, name);
-      if (options.expectedRv !== undefined && options.expectedRv !== kv.modRevision) throw conflict(this.groupResource, name);
-      const current = this.decode(kv);
+      // The first attempt starts from the watch cache's copy when it has one, as kube-apiserver's
+      // GuaranteedUpdate starts from its cached object: no store read, no decode. The write is a
+      // compare-and-swap on that copy's revision, so a stale copy fails and the retry reads the store.
+      const hint = attempt === 0 ? this.cache.recent(key) : undefined;
+      let current: KubeObject;
+      let modRevision: number;
+      if (hint && (options.expectedRv === undefined || options.expectedRv === hint.rv)) {
+        current = this.external(hint.object);
+        modRevision = hint.rv;
+      } else {
+        const kv = await this.store.get(key);
+        if (!kv) throw notFound(this.groupResource, name);
+        if (options.expectedRv !== undefined && options.expectedRv !== kv.modRevision) throw conflict(this.groupResource, name);
+        current = this.decode(kv);
+        modRevision = kv.modRevision;
+      }
       const next = await mutate(deepCopy(current));
-      if (next === undefined) return current;
+      if (next === undefined) return hint ? deepCopy(current) : current;
       const finalize = this.shouldDeleteAfterUpdate(next);
       if (options.dryRun) return next;
       try {
         const release = finalize ? (this.hooks.release?.(this.resource, current) ?? []) : [];
         const allocations = finalize ? [] : ((await this.hooks.allocate?.(this.resource, next, current)) ?? []);
         const op: TxnOp = finalize
-          ? { op: 'delete', key, expectedModRevision: kv.modRevision }
-          : { op: 'update', key, value: this.encode(next), expectedModRevision: kv.modRevision };
+          ? { op: 'delete', key, expectedModRevision: modRevision }
+          : { op: 'update', key, value: this.encode(next), expectedModRevision: modRevision };
         ops = [op, ...release, ...allocations, ...(await fenceOps(options, attempt))];
         const [written] = await this.store.txn(ops);
         // What was stored is `next`: answer with it rather than decoding the stored text again.
