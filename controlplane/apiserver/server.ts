@@ -263,7 +263,6 @@ export class ApiServer {
 
   private hooks(): RegistryHooks {
     const namespaces = () => this.registry('', 'namespaces');
-    const namespaceTerminating = new Map<string, { modRevision: number; value: boolean }>();
     return {
       applyDefaults: (resource, obj) => {
         applyDefaults(resource, obj);
@@ -276,17 +275,22 @@ export class ApiServer {
       },
       validateUpdate,
       validateStatusUpdate,
+      // NamespaceLifecycle admission. Like kube-apiserver's, it reads the namespace from a cache
+      // (the watch cache's copy; the store when the cache has none, e.g. a namespace just made):
+      // an object created in the instant a namespace starts terminating is removed by the
+      // namespace controller, which deletes until the namespace is empty.
       checkNamespaceForCreate: async (namespace) => {
-        const kv = await namespaces().getStored(undefined, namespace);
-        if (!kv) throw notFound({ group: '', resource: 'namespaces' }, namespace);
-        // Every create asks: decode a namespace once per revision of it.
-        let terminating = namespaceTerminating.get(namespace);
-        if (terminating?.modRevision !== kv.modRevision) {
-          const ns = JSON.parse(kv.value) as KubeObject & { status?: { phase?: string } };
-          terminating = { modRevision: kv.modRevision, value: !!ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating' };
-          namespaceTerminating.set(namespace, terminating);
+        const isTerminating = (ns: KubeObject & { status?: { phase?: string } }) => !!ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating';
+        const cached = namespaces().recent(undefined, namespace);
+        let terminating: boolean;
+        if (cached) {
+          terminating = isTerminating(cached.object);
+        } else {
+          const kv = await namespaces().getStored(undefined, namespace);
+          if (!kv) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+          terminating = isTerminating(JSON.parse(kv.value) as KubeObject);
         }
-        if (terminating.value) throw Registry.namespaceTerminating(namespaces().resource, namespace);
+        if (terminating) throw Registry.namespaceTerminating(namespaces().resource, namespace);
       },
       allocate: async (resource, obj, old) =>
         resource.group === '' && resource.plural === 'services' ? this.allocator.allocate(obj as Service, old as Service | undefined) : [],

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Namespace } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../api/client.js';
+import { StatusError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import { conditionsFor, namespaceController } from '../../controlplane/controllers/namespace/controller.js';
@@ -67,6 +68,11 @@ describe('namespace controller', () => {
     assert.deepEqual((await t.client.list(pods, 'doomed')).items, []);
     assert.deepEqual((await t.client.list(deployments, 'doomed')).items, []);
     assert.deepEqual((await t.client.list(configmaps, 'doomed')).items.map((c) => c.metadata?.name), ['held']);
+    // Nothing new may be created in a terminating namespace (NamespaceLifecycle admission).
+    await assert.rejects(
+      t.client.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }),
+      (err: unknown) => err instanceof StatusError && err.code === 403 && /unable to create new content in namespace doomed because it is being terminated/.test(err.message),
+    );
 
     const held = await t.client.get(configmaps, 'doomed', 'held');
     await t.client.patch(configmaps, 'doomed', 'held', { metadata: { finalizers: null, resourceVersion: held.metadata?.resourceVersion } });
@@ -74,6 +80,10 @@ describe('namespace controller', () => {
       async () => t.client.get(namespaces, undefined, 'doomed').then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined)),
       10_000,
       'the namespace to go',
+    );
+    await assert.rejects(
+      t.client.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after' } }),
+      (err: unknown) => isNotFound(err) && /namespaces "doomed" not found/.test((err as Error).message),
     );
   });
 });

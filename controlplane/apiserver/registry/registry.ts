@@ -210,6 +210,16 @@ export class Registry {
     return this.store.get(this.key(namespace, name));
   }
 
+  /**
+   * The object as the watch cache last saw it, with its revision, if the cache's window holds
+   * it: may lag the store, and is shared (never mutate it). For checks that tolerate that lag,
+   * as kube-apiserver's admission plugins read their informers.
+   */
+  recent(namespace: string | undefined, name: string): { object: KubeObject; rv: number } | undefined {
+    const hint = this.cache.recent(this.key(namespace, name));
+    return hint && { object: this.external(hint.object), rv: hint.rv };
+  }
+
   async get(namespace: string | undefined, name: string): Promise<KubeObject> {
     const kv = await this.store.get(this.key(namespace, name));
     if (!kv) throw notFound(this.groupResource, name);
@@ -437,11 +447,11 @@ export class Registry {
       // The first attempt starts from the watch cache's copy when it has one, as kube-apiserver's
       // GuaranteedUpdate starts from its cached object: no store read, no decode. The write is a
       // compare-and-swap on that copy's revision, so a stale copy fails and the retry reads the store.
-      const hint = attempt === 0 ? this.cache.recent(key) : undefined;
+      const hint = attempt === 0 ? this.recent(namespace, name) : undefined;
       let current: KubeObject;
       let modRevision: number;
       if (hint && (options.expectedRv === undefined || options.expectedRv === hint.rv)) {
-        current = this.external(hint.object);
+        current = hint.object;
         modRevision = hint.rv;
       } else {
         const kv = await this.store.get(key);
