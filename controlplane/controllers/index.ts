@@ -13,6 +13,7 @@ import { namespaceController } from './namespace/controller.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, nodeIpamController } from './nodeipam/controller.js';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, nodeLifecycleController } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { StatefulSetController } from './statefulset/controller.js';
 
 export interface ControllersConfig {
   /** --cluster-cidr: the range pod CIDRs come from. */
@@ -45,6 +46,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     new ReplicaSetController(),
     new DeploymentController(),
     new DaemonSetController(),
+    new StatefulSetController(),
     new JobController(),
     new EndpointSliceController(),
     new EndpointsController(),

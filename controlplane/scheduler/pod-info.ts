@@ -8,7 +8,7 @@ import type { Container, Pod, PodAffinityTerm, Toleration } from 'kubernetes-typ
 import { LabelSelector, selectorFromLabelSelector } from '../../api/labels.js';
 import type { Labels } from '../../api/labels.js';
 import { tryParseQuantity } from '../../api/quantity.js';
-import { sameJson } from './same-json.js';
+import { sameJson } from '../../api/same-json.js';
 
 /** Amounts per resource name: cpu in millicores, everything else in whole units (bytes for memory). */
 export type ResourceAmounts = Map<string, number>;

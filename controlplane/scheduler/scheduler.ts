@@ -23,7 +23,7 @@ import { readyStatusOf } from './node-info.js';
 import { podInfoOf } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
 import { placePod } from './placement.js';
-import { sameJson } from './same-json.js';
+import { sameJson } from '../../api/same-json.js';
 import { DEFAULT_PROFILE } from './profile.js';
 import type { Profile } from './profile.js';
 import { SchedulingQueue } from './queue.js';

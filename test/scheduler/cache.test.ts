@@ -11,7 +11,7 @@ import { placePod } from '../../controlplane/scheduler/placement.js';
 import { podInfoOf } from '../../controlplane/scheduler/pod-info.js';
 import type { PodInfo } from '../../controlplane/scheduler/pod-info.js';
 import { DEFAULT_PROFILE } from '../../controlplane/scheduler/profile.js';
-import { sameJson } from '../../controlplane/scheduler/same-json.js';
+import { sameJson } from '../../api/same-json.js';
 import { cacheOf, info, node, pod } from './fixtures.js';
 
 /** Another version of `p`: a fresh object, as a watch event decodes it, changed by `change`. */

@@ -197,10 +197,16 @@ const documents = parseAllDocuments(MANIFESTS).map((d) => d.toJSON() as KubeObje
 for (const doc of documents) {
   const { group } = splitApiVersion(doc.apiVersion ?? '');
   const r = resource(group, doc.kind ?? '');
-  test(`${doc.kind} ${doc.metadata?.name} is valid`, () => {
+  // The documentation's StatefulSet claims storage per pod, and Skiff has no
+  // PersistentVolumeClaims yet: that one field is refused, with its reason, and nothing else.
+  const claimsStorage = doc.kind === 'StatefulSet' && 'volumeClaimTemplates' in ((doc['spec'] as object) ?? {});
+  test(`${doc.kind} ${doc.metadata?.name} is valid${claimsStorage ? ' but for its volumeClaimTemplates' : ''}`, () => {
     const obj = structuredClone(doc);
     if (r.namespaced) obj.metadata = { namespace: 'default', ...obj.metadata };
-    assert.deepEqual(createErrors(r, obj), []);
+    const errors = createErrors(r, obj);
+    if (!claimsStorage) return assert.deepEqual(errors, []);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /^spec\.volumeClaimTemplates: Forbidden: .*no PersistentVolumeClaims yet/);
   });
 }
 

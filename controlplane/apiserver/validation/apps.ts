@@ -301,8 +301,23 @@ function validateStatefulSetSpec(sts: StatefulSet): FieldError[] {
   return [...errs, ...restartAlwaysOnly(spec.template, 'StatefulSet', template)];
 }
 
+/**
+ * Kubernetes creates a PersistentVolumeClaim per pod from each claim template; Skiff serves no
+ * PersistentVolumeClaims, so it refuses the templates rather than run pods without their storage.
+ * On update the templates are immutable, so checking creation suffices.
+ */
+function unsupportedClaimTemplates(spec: StatefulSetSpec): FieldError[] {
+  if (!Array.isArray(spec.volumeClaimTemplates) || spec.volumeClaimTemplates.length === 0) return [];
+  return [
+    fieldError.forbidden(
+      SPEC.child('volumeClaimTemplates').toString(),
+      'not supported by Skiff: it has no PersistentVolumeClaims yet, so a StatefulSet cannot claim storage for its pods (use volumes in spec.template)',
+    ),
+  ];
+}
+
 export function validateStatefulSet(sts: StatefulSet): FieldError[] {
-  return [...validateObjectMeta(metaOf(sts), meta(dnsLabelName)), ...validateStatefulSetSpec(sts)];
+  return [...validateObjectMeta(metaOf(sts), meta(dnsLabelName)), ...validateStatefulSetSpec(sts), ...unsupportedClaimTemplates(specOf(sts))];
 }
 
 export function validateStatefulSetUpdate(sts: StatefulSet, old: StatefulSet): FieldError[] {

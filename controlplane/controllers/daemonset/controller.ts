@@ -14,7 +14,8 @@ import { objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
-import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
+import { cachedController } from '../ownership/controller-lookup.js';
+import { ownedPodEvents } from '../ownership/pod-events.js';
 import { claimObjects, controllerRefOf, newControllerRef } from '../ownership/controller-ref.js';
 import { NAMESPACE_INDEX, indexByControllerUid, indexByNamespace } from '../ownership/informer-indexes.js';
 import { Expectations } from '../pods/expectations.js';
@@ -100,11 +101,7 @@ class DaemonSetSync {
       update: (old, node) => this.nodeChanged(old, node),
       delete: () => this.enqueueAll(),
     });
-    this.pods.on({
-      add: (pod) => this.podAdded(pod),
-      update: (old, pod) => this.podUpdated(old, pod),
-      delete: (pod) => this.podDeleted(pod),
-    });
+    this.pods.on(ownedPodEvents(this.daemonSets, this.queue, this.expectations));
     const revisionChanged = (r: RevisionObject) => {
       const ds = cachedController(this.daemonSets, r);
       if (ds) this.queue.add(objectKey(ds));
@@ -134,42 +131,9 @@ class DaemonSetSync {
     }
   }
 
-  private enqueueMatching(pod: Pod): void {
-    for (const ds of controllersSelecting(this.daemonSets, pod)) this.queue.add(objectKey(ds));
-  }
 
-  private podAdded(pod: PodObject): void {
-    if (pod.metadata?.deletionTimestamp) return this.podDeleted(pod);
-    const ref = controllerRefOf(pod);
-    if (!ref) return this.enqueueMatching(pod);
-    const ds = cachedController(this.daemonSets, pod);
-    if (!ds) return;
-    this.expectations.creationObserved(objectKey(ds));
-    this.queue.add(objectKey(ds));
-  }
 
-  private podUpdated(old: PodObject, pod: PodObject): void {
-    if (pod.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) return this.podDeleted(pod);
-    const oldRef = controllerRefOf(old);
-    const ref = controllerRefOf(pod);
-    if (oldRef && oldRef.uid !== ref?.uid) {
-      const previous = cachedController(this.daemonSets, old);
-      if (previous) this.queue.add(objectKey(previous));
-    }
-    if (ref) {
-      const ds = cachedController(this.daemonSets, pod);
-      if (ds) this.queue.add(objectKey(ds));
-      return;
-    }
-    if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {}) || oldRef) this.enqueueMatching(pod);
-  }
 
-  private podDeleted(pod: PodObject): void {
-    const ds = cachedController(this.daemonSets, pod);
-    if (!ds) return;
-    this.expectations.deletionObserved(objectKey(ds), objectKey(pod));
-    this.queue.add(objectKey(ds));
-  }
 
   // ------------------------------------------------------------------------------------------
   // Reconcile
