@@ -4,7 +4,7 @@
 //
 //   GET /healthz                                   no credentials ("ok"), like kubelet's healthz
 //   GET /containerLogs/{ns}/{pod}/{container}?...  logs (logs.ts)
-//   GET /exec/{ns}/{pod}/{container}?command=...   `kubectl exec`, upgraded to a WebSocket (streams.ts)
+//   GET /exec/{ns}/{pod}/{container}?command=...   `kubectl exec`, upgraded to a WebSocket (streams.ts) or SPDY (spdy-exec.ts)
 //   GET /attach/{ns}/{pod}/{container}?...         `kubectl attach`, likewise
 //   GET /portForward/{ns}/{pod}                    `kubectl port-forward`: SPDY, in a WebSocket or not (portforward.ts)
 //   GET /stats/summary                             node and pod usage (summary.ts)

@@ -234,7 +234,7 @@ export class SpdySession {
   private readonly decompress = new HeaderCodec('decompress');
   private readonly streams = new Map<number, SpdyStream>();
   private work = Promise.resolve();
-  private closed = false;
+  private ended = false;
   /** Streams whose readers are full: the transport is paused while there is any. */
   private readonly full = new Set<number>();
 
@@ -262,9 +262,13 @@ export class SpdySession {
     return this.streams.size;
   }
 
+  get closed(): boolean {
+    return this.ended;
+  }
+
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     for (const stream of [...this.streams.values()]) stream.destroy();
     this.streams.clear();
     this.compress.close();

@@ -9,8 +9,8 @@
 //   255 close (v5 only): [255, 0] ends the process's stdin, as EOF does for `kubectl exec -i`
 //
 // The first message is an empty one on the lowest channel the client reads, telling it the
-// process is connected. SPDY, the older transport kubectl falls back to, is refused with a
-// Status after every other check, so kubectl reports the real reason when there is one.
+// process is connected. SPDY, the older transport (kubectl before 1.30, and its fallback since),
+// is served too (spdy-exec.ts).
 //
 // /portForward/{ns}/{pod} is served here too (portforward.ts): SPDY, tunnelled in a WebSocket or
 // on the upgraded connection itself.
@@ -20,13 +20,15 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type * as Ws from 'ws';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
-import { badRequest, notFound, StatusError } from '../../api/errors.js';
+import { badRequest, notFound } from '../../api/errors.js';
 import { boolParam } from '../../api/query.js';
 import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
 import type { ContainerStreamSource, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
-import { DockerFrameSplitter } from '../runtime/demux.js';
+import { applyResize, pumpProcess } from './process-pump.js';
+import type { ClientEnd } from './process-pump.js';
 import { podOfPortForwardPath, PORT_FORWARD_PREFIX, PORT_FORWARD_TUNNEL, portForwardTransport, runPortForward, SPDY_SWITCHING_PROTOCOLS } from './portforward.js';
 import type { SpdySession } from './spdy.js';
+import { offersSpdyExec, runSpdyExec, SPDY_EXEC_PROTOCOL, SPDY_EXEC_SWITCHING_PROTOCOLS } from './spdy-exec.js';
 
 export const STREAM_PATHS = ['/exec/', '/attach/', PORT_FORWARD_PREFIX] as const;
 
@@ -42,9 +44,6 @@ const CLOSE = 255;
 
 /** What the port-forward tunnel's subprotocol is called while `ws` parses the request. */
 const TUNNEL_ALIAS = 'spdy-portforward-tunnel';
-
-/** Output waiting in the WebSocket beyond this pauses the process's streams. */
-const HIGH_WATER_BYTES = 1 << 20;
 
 interface StreamRequest {
   kind: 'exec' | 'attach';
@@ -71,28 +70,6 @@ export function parseStreamRequest(path: string, query: URLSearchParams): Stream
   const command = query.getAll('command');
   if (kind === 'exec' && command.length === 0) throw badRequest('you must specify at least one command for the container');
   return { kind, namespace, pod, container, command, options };
-}
-
-/** What the error channel carries: a Status as kubelet writes it (no type meta). */
-export interface ChannelStatus {
-  metadata: object;
-  status: 'Success' | 'Failure';
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: { causes?: { reason?: string; message?: string }[] };
-}
-
-/** The Status on the error channel: Kubernetes' NonZeroExitCode for a failed command, kubectl's exit code. */
-export function outcomeStatus(exitCode: number | undefined): ChannelStatus {
-  if (exitCode === undefined || exitCode === 0) return { metadata: {}, status: 'Success' };
-  return {
-    metadata: {},
-    status: 'Failure',
-    message: `command terminated with non-zero exit code: exit status ${exitCode}`,
-    reason: 'NonZeroExitCode',
-    details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
-  };
 }
 
 function message(channel: number, payload: Buffer | string): Buffer {
@@ -138,22 +115,29 @@ export class StreamServer {
     })));
   }
 
-  /** Prepares the session; throws a StatusError for the caller to write when it cannot run. */
-  async prepare(req: IncomingMessage, request: StreamRequest): Promise<{ session: StreamSession; protocol: string }> {
+  /**
+   * Prepares the session and names its transport (a WebSocket subprotocol, or SPDY); throws a
+   * StatusError for the caller to write when it cannot run.
+   */
+  async prepare(req: IncomingMessage, request: StreamRequest): Promise<{ session: StreamSession; transport: 'websocket' | 'spdy'; protocol: string }> {
     const upgrade = upgradeProtocol(req);
-    const protocol = CHANNEL_PROTOCOLS.find((p) => offeredSubprotocols(req).includes(p));
-    if (upgrade === 'websocket' && !protocol) {
-      throw badRequest(`none of the offered WebSocket protocols is served; the agent speaks ${CHANNEL_PROTOCOLS.join(', ')}`);
+    let protocol: string;
+    if (upgrade === 'websocket') {
+      const offered = CHANNEL_PROTOCOLS.find((p) => offeredSubprotocols(req).includes(p));
+      if (!offered) throw badRequest(`none of the offered WebSocket protocols is served; the agent speaks ${CHANNEL_PROTOCOLS.join(', ')}`);
+      protocol = offered;
+    } else if (upgrade === 'spdy/3.1') {
+      if (!offersSpdyExec(req)) throw badRequest(`${request.kind} over SPDY needs X-Stream-Protocol-Version ${SPDY_EXEC_PROTOCOL}`);
+      protocol = SPDY_EXEC_PROTOCOL;
+    } else {
+      throw badRequest(`${request.kind} needs an upgrade to a WebSocket (${CHANNEL_PROTOCOLS.join(', ')}) or to SPDY/3.1`);
     }
     const { namespace, pod, container, command, options } = request;
     const session =
       request.kind === 'exec'
         ? await this.source.exec(namespace, pod, container, command, options)
         : await this.source.attach(namespace, pod, container, options);
-    if (upgrade !== 'websocket' || !protocol) {
-      throw badRequest(`Skiff serves ${request.kind} over WebSocket (${CHANNEL_PROTOCOLS.join(', ')}) only: use kubectl 1.30 or later; upgrade to ${JSON.stringify(req.headers.upgrade ?? '')} is not supported`);
-    }
-    return { session, protocol };
+    return { session, transport: upgrade === 'websocket' ? 'websocket' : 'spdy', protocol };
   }
 
   /** Serves one upgrade request on `path`; throws a StatusError before switching protocols. */
@@ -161,14 +145,21 @@ export class StreamServer {
     if (path.startsWith(PORT_FORWARD_PREFIX)) return this.servePortForward(req, socket, head, path);
     const request = parseStreamRequest(path, query);
     if (!request) throw notFound({ group: '', resource: 'pods' }, path);
-    const { session, protocol } = await this.prepare(req, request);
+    const { session, transport, protocol } = await this.prepare(req, request);
+    const failed = (err: unknown) => this.logger?.warn({ err, pod: `${request.namespace}/${request.pod}`, container: request.container }, `${request.kind} session failed`);
+    if (transport === 'spdy') {
+      socket.write(SPDY_EXEC_SWITCHING_PROTOCOLS);
+      if (head.length > 0) socket.unshift(head);
+      this.track(runSpdyExec(socket, session, request.options, this.logger), socket);
+      return;
+    }
     const { server } = await this.websockets();
     server.handleUpgrade(req, socket, head, (ws) => {
       if (ws.protocol !== protocol) this.logger?.warn({ protocol: ws.protocol, expected: protocol }, 'unexpected WebSocket protocol');
       this.sessions.add(ws);
       ws.once('close', () => this.sessions.delete(ws));
       void this.run(ws, protocol, session, request.options).catch((err: unknown) => {
-        this.logger?.warn({ err, pod: `${request.namespace}/${request.pod}`, container: request.container }, `${request.kind} session failed`);
+        failed(err);
         ws.terminate();
       });
     });
@@ -179,14 +170,10 @@ export class StreamServer {
     if (!target) throw notFound({ group: '', resource: 'pods' }, path);
     const ports = await this.source.portForward(target.namespace, target.pod);
     const podName = `${target.namespace}/${target.pod}`;
-    const track = (session: SpdySession, transport: Duplex) => {
-      this.spdySessions.add(session);
-      transport.once('close', () => this.spdySessions.delete(session));
-    };
     if (portForwardTransport(req) === 'spdy') {
       socket.write(SPDY_SWITCHING_PROTOCOLS);
       if (head.length > 0) socket.unshift(head);
-      track(runPortForward(socket, ports, podName, this.logger), socket);
+      this.track(runPortForward(socket, ports, podName, this.logger), socket);
       return;
     }
     // `ws` accepts only RFC 7230 tokens as subprotocols, which the tunnel's name ('/' and '+') is
@@ -196,8 +183,14 @@ export class StreamServer {
     server.handleUpgrade(req, socket, head, (ws) => {
       const transport = module.createWebSocketStream(ws);
       transport.on('error', () => transport.destroy());
-      track(runPortForward(transport, ports, podName, this.logger), transport);
+      this.track(runPortForward(transport, ports, podName, this.logger), transport);
     });
+  }
+
+  /** Keeps a SPDY session for close() while its transport is open. */
+  private track(session: SpdySession, transport: Duplex): void {
+    this.spdySessions.add(session);
+    transport.once('close', () => this.spdySessions.delete(session));
   }
 
   /** Ends every open session (the agent is stopping). */
@@ -226,7 +219,7 @@ export class StreamServer {
           }
           break;
         case RESIZE:
-          if (options.tty) void this.resize(session, payload);
+          if (options.tty) void applyResize(session, payload).catch((err: unknown) => this.logger?.debug({ err }, 'terminal resize failed'));
           break;
         case CLOSE:
           if (protocol === CHANNEL_PROTOCOLS[0] && payload[0] === STDIN && options.stdin && !stdinClosed) {
@@ -245,60 +238,16 @@ export class StreamServer {
     });
     ws.once('close', () => io?.destroy());
 
-    try {
-      io = await session.start();
-    } catch (err) {
-      const status: ChannelStatus = err instanceof StatusError ? err.toStatus() : { metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 };
-      send(ERROR, JSON.stringify(status), () => ws.close(1000));
-      return;
-    }
-    if (ws.readyState !== ws.OPEN) {
-      io.destroy();
-      return;
-    }
-    send(options.stdout ? STDOUT : options.stderr ? STDERR : ERROR, Buffer.alloc(0));
-    for (const buffered of early.splice(0)) onClientMessage(buffered);
-
-    // Output, with backpressure: the process waits while the client is far behind.
-    const frames = new DockerFrameSplitter();
-    let paused = false;
-    const sent = () => {
-      if (paused && ws.bufferedAmount < HIGH_WATER_BYTES / 2) {
-        paused = false;
-        io?.resume();
-      }
+    const client: ClientEnd = {
+      open: () => ws.readyState === ws.OPEN,
+      output: (stream, data, taken) => send(stream, data, taken),
+      backlog: () => ws.bufferedAmount,
+      finish: (status) => send(ERROR, JSON.stringify(status), () => ws.close(1000)),
     };
-    const forward = (type: number, payload: Buffer) => {
-      if (payload.length === 0) return;
-      const channel = type === STDERR ? STDERR : STDOUT;
-      if ((channel === STDOUT && !options.stdout) || (channel === STDERR && !options.stderr)) return;
-      send(channel, payload, sent);
-      if (!paused && ws.bufferedAmount >= HIGH_WATER_BYTES) {
-        paused = true;
-        io?.pause();
-      }
-    };
-    const ended = new Promise<void>((resolve) => {
-      io!.on('data', (chunk: Buffer) => (session.framed ? frames.push(chunk, forward) : forward(STDOUT, chunk)));
-      io!.once('end', resolve);
-      io!.once('close', resolve);
-      io!.once('error', resolve);
+    await pumpProcess(session, options, client, (connected) => {
+      io = connected;
+      send(options.stdout ? STDOUT : options.stderr ? STDERR : ERROR, Buffer.alloc(0));
+      for (const buffered of early.splice(0)) onClientMessage(buffered);
     });
-    await ended;
-    if (session.framed) frames.flush(forward);
-    if (ws.readyState !== ws.OPEN) return;
-    const exitCode = await session.exitCode();
-    send(ERROR, JSON.stringify(outcomeStatus(exitCode)), () => ws.close(1000));
-  }
-
-  private async resize(session: StreamSession, payload: Buffer): Promise<void> {
-    try {
-      const size = JSON.parse(payload.toString('utf8')) as { Width?: unknown; Height?: unknown };
-      if (typeof size.Width === 'number' && typeof size.Height === 'number' && size.Width > 0 && size.Height > 0) {
-        await session.resize(size.Width, size.Height);
-      }
-    } catch (err) {
-      this.logger?.debug({ err }, 'terminal resize failed');
-    }
   }
 }

@@ -5,7 +5,7 @@
 // agent of the pod's node (kubelet's /exec, /attach and /portForward paths, with the API
 // server's client certificate) and, once the agent switched protocols, splices the two
 // connections without looking into them. Whatever the agent refuses (an unknown container, one
-// that is not running, exec over SPDY) reaches kubectl as its Status.
+// that is not running, a protocol version it does not speak) reaches kubectl as its Status.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -20,7 +20,8 @@ import WebSocket from 'ws';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_TUNNEL } from '../../agent/server/portforward.js';
 import { controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FLAG_FIN, FrameReader, FrameType, HeaderCodec, RstStatus } from '../../agent/server/spdy.js';
 import type { Frame } from '../../agent/server/spdy.js';
-import { outcomeStatus, parseStreamRequest } from '../../agent/server/streams.js';
+import { outcomeStatus } from '../../agent/server/process-pump.js';
+import { parseStreamRequest } from '../../agent/server/streams.js';
 import { FakeLogSource, FakeStreamSource, FakeUsageSource } from './fakes.js';
 
 interface Reply {
@@ -231,11 +232,11 @@ describe("the agent's HTTPS endpoint", () => {
     assert.deepEqual(parseStreamRequest('/attach/ns/p/c', new URLSearchParams('stdin=1&stderr=true&tty=t'))?.options, { stdin: true, stdout: false, stderr: false, tty: true });
   });
 
-  /** A SPDY/3 client over a plain `Upgrade: SPDY/3.1` to the agent's portForward path, as kubectl's fallback speaks it. */
-  async function spdyClient(path: string) {
+  /** A SPDY/3 client over a plain `Upgrade: SPDY/3.1` to the agent, as kubectl's fallback speaks it. */
+  async function spdyClient(path: string, protocolVersion = PORT_FORWARD_PROTOCOL) {
     const socket = tlsConnect({ host: '127.0.0.1', port: server.port, ca: ca.certPem, cert: apiServerCert.certPem, key: apiServerCert.keyPem, servername: 'node-1' });
     await once(socket, 'secureConnect');
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: node-1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: node-1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocolVersion}\r\n\r\n`);
     let buffered = Buffer.alloc(0);
     while (!buffered.includes('\r\n\r\n')) buffered = Buffer.concat([buffered, (await once(socket, 'data'))[0] as Buffer]);
     const end = buffered.indexOf('\r\n\r\n') + 4;
@@ -311,6 +312,31 @@ describe("the agent's HTTPS endpoint", () => {
     } finally {
       client.close();
       echo.close();
+    }
+  });
+
+  test('exec over SPDY (remotecommand v4): one stream per channel, stdin ends with its FIN, the outcome on the error stream', async () => {
+    const client = await spdyClient('/exec/default/web/app?command=cat&stdin=true&stdout=true&tty=true', 'v4.channel.k8s.io');
+    try {
+      assert.match(client.head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(client.head, /X-Stream-Protocol-Version: v4\.channel\.k8s\.io/i);
+      const isData = (id: number) => (f: Frame) => !f.control && f.streamId === id;
+      // As client-go opens them: error, stdin, stdout, resize (a TTY: no stderr).
+      await client.open(1, { streamtype: 'error' }, true);
+      await client.open(3, { streamtype: 'stdin' });
+      await client.open(5, { streamtype: 'stdout' });
+      await client.open(7, { streamtype: 'resize' });
+      client.send(7, '{"Width":90,"Height":20}\n');
+      client.send(3, 'over spdy');
+      assert.equal((await client.next((f) => isData(5)(f) && f.payload.length > 0)).payload.toString(), 'over spdy');
+      client.send(3, '', true);
+      // As the kubelet does: the outcome, then every stream closed.
+      const outcome = await client.next((f) => isData(1)(f) && f.payload.length > 0);
+      assert.deepEqual(JSON.parse(outcome.payload.toString()), { metadata: {}, status: 'Success' });
+      await client.next((f) => isData(5)(f) && (f.flags & FLAG_FIN) !== 0);
+      await eventually(() => (streams.resizes.some((r) => r.width === 90 && r.height === 20) ? true : undefined), 5_000, 'the resize');
+    } finally {
+      client.close();
     }
   });
 

@@ -171,6 +171,23 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
     assert.match(out.stdout, /got-hello/);
   });
 
+  test('kubectl exec and cp over SPDY (before kubectl 1.30, and its fallback: KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)', async () => {
+    const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+    const out = await c.kubectl(['-v=6', 'exec', 'shell', '--', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 4'], { env });
+    assert.equal(out.code, 4, out.stderr);
+    assert.equal(out.stdout, 'to-out\n');
+    assert.match(out.stderr, /to-err/);
+    assert.match(out.stderr, /POST https:\/\/\S+\/exec\?\S+ 101 Switching Protocols/, 'SPDY, not a WebSocket');
+    const typed = await c.kubectl(['exec', '-i', 'shell', '--', 'sh', '-c', 'wc -l; echo done'], { input: 'a\nb\n', env });
+    assert.equal(typed.code, 0, typed.stderr);
+    assert.equal(typed.stdout.replace(/ +/g, ''), '2\ndone\n');
+    const local = join(dir, 'spdy.txt');
+    await writeFile(local, 'copied over spdy\n');
+    const copied = await c.kubectl(['cp', local, 'default/shell:/tmp/spdy.txt', '-c', 'app'], { env });
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal((await c.kubectl(['exec', 'shell', '--', 'cat', '/tmp/spdy.txt'], { env })).stdout, 'copied over spdy\n');
+  });
+
   test('kubectl cp copies a file into the pod and back (tar over exec)', async () => {
     const local = join(dir, 'payload.txt');
     const payload = `${'0123456789abcdef'.repeat(64 * 1024)}end\n`; // ~1 MiB: more than one message each way
@@ -283,7 +300,7 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
     }
   });
 
-  test('refusals: unknown pod or container, a node\'s credentials, a plain request, exec over SPDY', async () => {
+  test('refusals: unknown pod or container, a node\'s credentials, a plain request, SPDY before v4', async () => {
     const missing = await c.kubectl(['exec', 'nope', '--', 'true']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /pods "nope" not found/);
@@ -302,13 +319,13 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
     assert.equal(plain.status, 400);
     assert.equal(plain.body.message, 'Upgrade request required');
 
-    // What kubectl sends when it falls back to SPDY.
+    // SPDY with only the remotecommand versions before v4 (their errors are worded differently).
     const spdy = await refusedUpgrade(`${c.cluster.url}/api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true`, {
       method: 'POST',
       ca: c.cluster.controlPlane.caCertPem,
-      headers: { authorization: `Bearer ${c.cluster.controlPlane.adminToken}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' },
+      headers: { authorization: `Bearer ${c.cluster.controlPlane.adminToken}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v3.channel.k8s.io' },
     });
     assert.equal(spdy.status, 400);
-    assert.match(JSON.parse(spdy.body).message, /over WebSocket .* only/);
+    assert.match(JSON.parse(spdy.body).message, /exec over SPDY needs X-Stream-Protocol-Version v4\.channel\.k8s\.io/);
   });
 });

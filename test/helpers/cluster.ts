@@ -32,7 +32,7 @@ export interface TestCluster {
   api<T = any>(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null }): Promise<ApiResponse<T>>;
   /** An undici dispatcher trusting the cluster CA, for streaming requests. */
   dispatcher: Agent;
-  kubectl(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  kubectl(args: string[], options?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<KubectlResult>;
   close(): Promise<void>;
 }
 
@@ -76,7 +76,7 @@ export async function startTestCluster(config: Partial<ControlPlaneConfig> = {})
     new Promise((resolve, reject) => {
       const child = spawn(KUBECTL, [`--kubeconfig=${controlPlane.kubeconfigPath}`, `--cache-dir=${cacheDir}`, ...args], {
         stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, KUBECONFIG: controlPlane.kubeconfigPath },
+        env: { ...process.env, KUBECONFIG: controlPlane.kubeconfigPath, ...options.env },
       });
       let stdout = '';
       let stderr = '';

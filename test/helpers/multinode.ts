@@ -39,7 +39,7 @@ export interface MultiNodeCluster {
   cluster: TestCluster;
   docker: TestDocker;
   agents: ClusterAgent[];
-  kubectl(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  kubectl(args: string[], options?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<KubectlResult>;
   /** Starts one more agent and waits until its node is Ready with a pod CIDR. */
   addAgent(): Promise<ClusterAgent>;
   /** Builds an image FROM the test busybox with `files` added (see images.ts); removed by `close()`. */
