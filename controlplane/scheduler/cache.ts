@@ -89,32 +89,33 @@ export class SchedulerCache implements ClusterView {
   // Pods
 
   /** A pod the API says is bound (confirms any assumption); terminal pods free their node. */
-  setBoundPod(pod: Pod): void {
+  /** Records a bound pod's new version; true when that changed what the scheduler accounts. */
+  setBoundPod(pod: Pod): boolean {
     const key = podKey(pod);
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName || isPodTerminal(pod)) {
-      this.deletePod(key);
-      return;
-    }
+    if (!nodeName || isPodTerminal(pod)) return this.deletePod(key);
     const placed = this.placed.get(key);
     if (placed?.node === nodeName && stillDescribes(placed.info, pod)) {
       // A status write, or the binding we assumed: the node's totals already count this pod.
       placed.info.pod = pod;
       placed.assumed = false;
-      return;
+      return false;
     }
     this.place(podInfoOf(pod), nodeName, false);
+    return true;
   }
 
-  deletePod(key: string): void {
+  /** Forgets a pod; true when it was counted on a node. */
+  deletePod(key: string): boolean {
     const placed = this.placed.get(key);
-    if (!placed) return;
+    if (!placed) return false;
     this.placed.delete(key);
     this.antiAffinityPods.delete(key);
     const node = this.nodes.get(placed.node);
-    if (!node) return;
+    if (!node) return true;
     node.removePod(placed.info);
     if (!node.node && node.podCount === 0) this.nodes.delete(placed.node);
+    return true;
   }
 
   /** Counts the pod on `nodeName` before the binding is confirmed. */

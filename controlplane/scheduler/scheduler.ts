@@ -176,10 +176,11 @@ export class Scheduler {
     const key = objectKey(pod);
     if (pod.spec?.nodeName) {
       const wasBound = !!old?.spec?.nodeName;
-      this.cache.setBoundPod(pod);
+      const changed = this.cache.setBoundPod(pod);
       this.queue.done(key);
-      // A pod that finished frees its node's resources.
-      if (wasBound && isPodTerminal(pod) && old && !isPodTerminal(old)) this.queue.moveAllToActive();
+      // A bound pod that finished, shrank or was relabelled may let a waiting pod fit (resources,
+      // host ports, inter-pod affinity, spreading), as kube-scheduler's AssignedPodUpdate event does.
+      if (wasBound && changed) this.queue.moveAllToActive();
       return;
     }
     if (!this.isPending(pod)) {

@@ -125,6 +125,24 @@ describe('scheduler', () => {
     assert.equal((await scheduledCondition(pendingDb)).message, "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules.");
   });
 
+  test('a bound pod relabelled out of an anti-affinity lets the waiting pod in at once', async () => {
+    // Unschedulable pods retried a minute apart, and back 0.5 s after a failure when the cluster
+    // changes: only the relabelling can bring it back sooner.
+    t = await startControlledCluster([schedulerController({ queue: { initialBackoffMs: 60_000, maxBackoffMs: 500, maxRetryMs: 60_000 } })]);
+    await t.nodes.add('n1');
+    const antiAffinity = {
+      podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] },
+    };
+    // db-0 itself has no anti-affinity (its own term would keep db-1 away whatever its labels).
+    await create('db-0', { labels: { app: 'db' } });
+    assert.equal(await boundNode(t.client, 'db-0'), 'n1');
+    await create('db-1', { labels: { app: 'db' }, spec: { affinity: antiAffinity } });
+    assert.equal((await scheduledCondition('db-1')).message, "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.");
+    await t.client.patch(pods, 'default', 'db-0', { metadata: { labels: { app: 'retired' } } });
+    // boundNode waits 10 s at most: well before the next retry.
+    assert.equal(await boundNode(t.client, 'db-1'), 'n1');
+  });
+
   test('a pod too big for any node says why (condition and event) and is placed once a node that fits joins', async () => {
     await start();
     await t.nodes.add('small-1', { cpu: '2' });
