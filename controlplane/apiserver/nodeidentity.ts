@@ -7,13 +7,16 @@
 // sends a random password it keeps in its data directory; later joins under that name must send
 // the same password, so another machine cannot take over an existing node. Both the password's
 // scrypt hash and the current token's sha256 live in a Secret `kube-system/<name>.node-password.skiff`,
-// so every server of an HA cluster sees them, and deleting that Secret frees the name. A new
-// join under a name replaces its token (the old one stops working).
+// so every server of an HA cluster sees them, and deleting that Secret frees the name (the
+// nodepassword controller deletes it with the Node, so a reinstalled machine can take its old
+// name back after `kubectl delete node`). A new join under a name replaces its token (the old
+// one stops working).
 
 import { hash as oneShotHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { badRequest, conflict, forbidden, StatusError } from '../../api/errors.js';
 import { isDNS1123Subdomain } from '../../api/names.js';
+import { NODE_PASSWORD_NAMESPACE, nodePasswordSecretName } from '../../api/node-password.js';
 import type { KubeObject } from '../../api/objects.js';
 import type { Registry } from './registry/registry.js';
 import { nodeUser } from './nodeauth.js';
@@ -22,8 +25,7 @@ import { bearerToken } from './auth.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
-export const NODE_IDENTITY_NAMESPACE = 'kube-system';
-const SECRET_SUFFIX = '.node-password.skiff';
+export const NODE_IDENTITY_NAMESPACE = NODE_PASSWORD_NAMESPACE;
 const SECRET_TYPE = 'skiff.io/node-password';
 const TOKEN_PREFIX = 'skiff-node:';
 const MIN_PASSWORD_LENGTH = 16;
@@ -32,9 +34,7 @@ const DEFAULT_CACHE_TTL_MS = 10_000;
 /** A token that does not match the cached hash re-reads the Secret, at most this often per node. */
 const MISMATCH_RECHECK_MS = 1_000;
 
-export function nodeIdentitySecretName(nodeName: string): string {
-  return `${nodeName}${SECRET_SUFFIX}`;
-}
+export const nodeIdentitySecretName = nodePasswordSecretName;
 
 function sha256(text: string): string {
   return oneShotHash('sha256', text, 'hex');

@@ -12,6 +12,7 @@ import { JobController } from './job/controller.js';
 import { namespaceController } from './namespace/controller.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, nodeIpamController } from './nodeipam/controller.js';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, nodeLifecycleController } from './nodelifecycle/controller.js';
+import { nodePasswordController } from './nodepassword/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 
@@ -41,6 +42,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     schedulerController({ schedulerName: config.schedulerName }),
     nodeIpamController({ clusterCidr: config.clusterCidr, nodeCidrMaskSize: config.nodeCidrMaskSize }),
     nodeLifecycleController({ gracePeriodMs: config.nodeMonitorGracePeriodMs, monitorPeriodMs: config.nodeMonitorPeriodMs }),
+    nodePasswordController(),
     garbageCollectorController(),
     namespaceController(),
     new ReplicaSetController(),

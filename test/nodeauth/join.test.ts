@@ -8,6 +8,7 @@ import { joinCluster, JoinRefusedError } from '../../agent/bootstrap/join.js';
 import { credentialPaths } from '../../agent/bootstrap/files.js';
 import { parseNodeToken } from '../../controlplane/apiserver/auth.js';
 import { createCertificateAuthority } from '../../controlplane/apiserver/pki.js';
+import { nodePasswordController } from '../../controlplane/controllers/nodepassword/controller.js';
 import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
 
@@ -20,7 +21,8 @@ describe('joining the cluster', () => {
   const dataDir = () => join(dir, `agent-${++counter}`);
 
   before(async () => {
-    cluster = await startTestCluster();
+    // The one controller joining depends on: a deleted Node's name is freed.
+    cluster = await startTestCluster({ controllerManager: { only: [nodePasswordController()] } });
     dir = await mkdtemp(join(tmpdir(), 'skiff-join-'));
   });
   after(async () => {
@@ -127,6 +129,28 @@ describe('joining the cluster', () => {
     // Only the newest token authenticates.
     assert.equal((await cluster.api('GET', '/api/v1/nodes', { token: rejoined.token })).status, 200);
     assert.equal((await cluster.api('GET', '/api/v1/nodes', { token: before.token })).status, 401);
+  });
+
+  test('deleting a Node frees its name: a reinstalled machine joins under it, the old token stops working', async () => {
+    const first = await joinCluster({ server: cluster.url, token: cluster.controlPlane.nodeToken, nodeName: 'node-r', nodeIp: '127.0.0.1', dataDir: dataDir() });
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-r' } };
+    assert.equal((await cluster.api('POST', '/api/v1/nodes', { token: first.token, body: node })).status, 201);
+    // Not while the Node exists: the name is taken.
+    await assert.rejects(
+      joinCluster({ server: cluster.url, token: cluster.controlPlane.nodeToken, nodeName: 'node-r', nodeIp: '127.0.0.1', dataDir: dataDir() }),
+      (err: unknown) => err instanceof JoinRefusedError && /node password rejected/.test(err.message),
+    );
+    const deleted = await cluster.kubectl(['delete', 'node', 'node-r']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await eventually(
+      async () => ((await cluster.api('GET', '/api/v1/namespaces/kube-system/secrets/node-r.node-password.skiff')).status === 404 ? true : undefined),
+      10_000,
+      'the node-password Secret to go with the Node',
+    );
+    const reinstalled = await joinCluster({ server: cluster.url, token: cluster.controlPlane.nodeToken, nodeName: 'node-r', nodeIp: '127.0.0.1', dataDir: dataDir() });
+    assert.equal((await cluster.api('GET', '/api/v1/nodes', { token: reinstalled.token })).status, 200);
+    // The old token goes once the server's identity cache (10 s) reads the new Secret.
+    await eventually(async () => ((await cluster.api('GET', '/api/v1/nodes', { token: first.token })).status === 401 ? true : undefined), 15_000, 'the old token to stop working');
   });
 
   test('a short token (the secret alone) joins, trusting the CA on first use', async () => {
