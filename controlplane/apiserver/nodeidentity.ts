@@ -89,8 +89,9 @@ export function nodePasswordRejected(nodeName: string): StatusError {
     { group: '', resource: 'nodes' },
     nodeName,
     `node password rejected: node "${nodeName}" is already registered with another node password (a duplicate node name, ` +
-      `or the agent's node-password file no longer matches); use another --node-name, or delete the Secret ` +
-      `${NODE_IDENTITY_NAMESPACE}/${nodeIdentitySecretName(nodeName)} to free the name`,
+      `or the agent's node-password file no longer matches); use another --node-name, or free the name with ` +
+      `\`kubectl delete node ${nodeName}\` (or, if there is no such Node, by deleting the Secret ` +
+      `${NODE_IDENTITY_NAMESPACE}/${nodeIdentitySecretName(nodeName)})`,
   );
 }
 
