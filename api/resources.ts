@@ -106,6 +106,7 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'apps', kind: 'ControllerRevision', plural: 'controllerrevisions' }),
   // batch/v1
   resource({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [STATUS] }),
+  resource({ group: 'batch', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], categories: ['all'], subresources: [STATUS] }),
   // events.k8s.io/v1
   resource({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
 ];

@@ -3,6 +3,7 @@
 
 import { DEFAULT_SCHEDULER_NAME, schedulerController } from '../scheduler/scheduler.js';
 import type { Controller } from './context.js';
+import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
@@ -50,6 +51,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     new DaemonSetController(),
     new StatefulSetController(),
     new JobController(),
+    new CronJobController(),
     new EndpointSliceController(),
     new EndpointsController(),
   ];

@@ -132,6 +132,11 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     assert.deepEqual(container.command, ['echo', 'hi']);
   });
 
+  test('create cronjob with a schedule and a command', async () => {
+    const cronJob = await creates(['create', 'cronjob', 'cj', '-n', 'pb', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date'], '/apis/batch/v1/namespaces/pb/cronjobs/cj');
+    assert.equal((cronJob['spec'] as { schedule: string }).schedule, '*/5 * * * *');
+  });
+
   test('create serviceaccount', async () => {
     await creates(['create', 'serviceaccount', 'robot', '-n', 'pb'], '/api/v1/namespaces/pb/serviceaccounts/robot');
   });
@@ -153,7 +158,6 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
 
   test('kinds Skiff does not serve yet decode all the same (the server then answers 404)', async () => {
     for (const args of [
-      ['create', 'cronjob', 'cj', '-n', 'pb', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date'],
       ['create', 'role', 'reader', '-n', 'pb', '--verb=get,list', '--resource=pods'],
       ['create', 'rolebinding', 'read', '-n', 'pb', '--role=reader', '--user=alice', '--serviceaccount=pb:robot'],
       ['create', 'poddisruptionbudget', 'pdb', '-n', 'pb', '--selector=app=web', '--min-available=50%'],

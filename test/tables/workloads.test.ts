@@ -116,3 +116,21 @@ void describe('batch/v1 jobs', () => {
     assert.equal(cells('batch', 'jobs', job({}, { conditions: [{ type: 'Suspended', status: 'False' }] }))[1], 'Running');
   });
 });
+
+void describe('batch/v1 cronjobs', () => {
+  const jobTemplate = { spec: { template: { spec: { containers: [{ name: 'hello', image: 'busybox' }], restartPolicy: 'OnFailure' } } } };
+
+  void test('a cronjob that has run', () => {
+    const cj = {
+      metadata: meta('hello'),
+      spec: { schedule: '*/5 * * * *', timeZone: 'Europe/Paris', suspend: false, jobTemplate },
+      status: { active: [{ name: 'hello-1' }], lastScheduleTime: ago(90) },
+    };
+    assert.deepEqual(cells('batch', 'cronjobs', cj), ['hello', '*/5 * * * *', 'Europe/Paris', 'False', 1, '90s', '2d1h', 'hello', 'busybox', '<none>']);
+  });
+
+  void test('a cronjob that never ran, without a time zone', () => {
+    const cj = { metadata: meta('hello'), spec: { schedule: '@hourly', suspend: true, jobTemplate } };
+    assert.deepEqual(cells('batch', 'cronjobs', cj).slice(1, 6), ['@hourly', '<none>', 'True', 0, '<none>']);
+  });
+});

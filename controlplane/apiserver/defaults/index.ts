@@ -7,7 +7,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
 import { defaultEndpointSlice } from './discovery.js';
-import { defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloads.js';
+import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloads.js';
 
 type Defaulter = (obj: Record<string, unknown>) => void;
 
@@ -24,6 +24,7 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'apps/DaemonSet': defaultDaemonSet,
   'apps/StatefulSet': defaultStatefulSet,
   'batch/Job': defaultJob,
+  'batch/CronJob': defaultCronJob,
 };
 
 export function applyDefaults(resource: ResourceType, obj: KubeObject): void {

@@ -66,6 +66,26 @@ export function defaultStatefulSet(sts: Record<string, unknown>): void {
 
 export function defaultJob(job: Record<string, unknown>): void {
   const spec = child(job, 'spec');
+  const template = child(spec, 'template');
+  const templateLabels = isObject(template['metadata']) ? template['metadata']['labels'] : undefined;
+  const meta = child(job, 'metadata');
+  // batch/v1 still labels the Job like its pods when the Job has no labels of its own.
+  if (isObject(templateLabels) && !(isObject(meta['labels']) && Object.keys(meta['labels']).length > 0)) meta['labels'] = { ...templateLabels };
+  defaultJobSpec(spec);
+}
+
+export function defaultCronJob(cronJob: Record<string, unknown>): void {
+  const spec = child(cronJob, 'spec');
+  setDefault(spec, 'concurrencyPolicy', 'Allow');
+  if (typeof spec['suspend'] !== 'boolean') spec['suspend'] = false;
+  defaultInt(spec, 'successfulJobsHistoryLimit', 3);
+  defaultInt(spec, 'failedJobsHistoryLimit', 1);
+  // As Kubernetes' defaulters do, only the pod template inside the job template gets defaults;
+  // the Job's own fields (completions, backoffLimit…) are defaulted when the Job is created.
+  defaultPodTemplate(child(child(child(spec, 'jobTemplate'), 'spec'), 'template'));
+}
+
+function defaultJobSpec(spec: Record<string, unknown>): void {
   // A Job that says nothing about parallelism runs one pod to one completion.
   if (typeof spec['completions'] !== 'number' && typeof spec['parallelism'] !== 'number') {
     spec['completions'] = 1;
@@ -73,11 +93,6 @@ export function defaultJob(job: Record<string, unknown>): void {
   }
   defaultInt(spec, 'parallelism', 1);
   defaultInt(spec, 'backoffLimit', typeof spec['backoffLimitPerIndex'] === 'number' ? 2147483647 : 6);
-  const template = child(spec, 'template');
-  const templateLabels = isObject(template['metadata']) ? template['metadata']['labels'] : undefined;
-  const meta = child(job, 'metadata');
-  // batch/v1 still labels the Job like its pods when the Job has no labels of its own.
-  if (isObject(templateLabels) && !(isObject(meta['labels']) && Object.keys(meta['labels']).length > 0)) meta['labels'] = { ...templateLabels };
   setDefault(spec, 'completionMode', 'NonIndexed');
   if (typeof spec['suspend'] !== 'boolean') spec['suspend'] = false;
   const pfp = spec['podFailurePolicy'];
@@ -87,5 +102,5 @@ export function defaultJob(job: Record<string, unknown>): void {
   // Without a pod failure policy a replacement may start while the old pod is terminating.
   setDefault(spec, 'podReplacementPolicy', isObject(pfp) ? 'Failed' : 'TerminatingOrFailed');
   if (typeof spec['manualSelector'] !== 'boolean') spec['manualSelector'] = false;
-  defaultPodTemplate(template);
+  defaultPodTemplate(child(spec, 'template'));
 }

@@ -186,6 +186,7 @@ export function strategyFor(r: ResourceType): Strategy {
     case 'apps/replicasets':
     case 'apps/daemonsets':
     case 'apps/statefulsets':
+    case 'batch/cronjobs':
       return workloadStrategy(r);
     case 'batch/jobs':
       return workloadStrategy(r, { prepareForCreate: jobPrepareForCreate });

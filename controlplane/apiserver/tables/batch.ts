@@ -1,7 +1,8 @@
-// The jobs table (batch/v1): NAME STATUS COMPLETIONS DURATION AGE, and for `-o wide`
-// CONTAINERS IMAGES SELECTOR.
+// The jobs table (batch/v1): NAME STATUS COMPLETIONS DURATION AGE, and the cronjobs table: NAME
+// SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE; both add CONTAINERS IMAGES SELECTOR for
+// `-o wide`.
 
-import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
+import type { CronJob, Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import { humanDuration, parseTimestamp, timeSince } from './duration.js';
 import { formatLabelSelector } from './labels.js';
 import { AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, NAME_COLUMN, column, containerCells, printer } from './printer.js';
@@ -26,6 +27,37 @@ export const jobPrinter = printer<Job>(
     ...containerCells(job.spec?.template?.spec?.containers),
     formatLabelSelector(job.spec?.selector),
   ],
+);
+
+export const cronJobPrinter = printer<CronJob>(
+  [
+    NAME_COLUMN,
+    column('Schedule', 'string', 'The schedule in Cron format.'),
+    column('Timezone', 'string', 'The time zone the schedule is read in.'),
+    column('Suspend', 'boolean', 'Whether later executions are suspended.'),
+    column('Active', 'integer', 'The number of running jobs.'),
+    column('Last Schedule', 'string', 'When a job was last scheduled.'),
+    AGE_COLUMN,
+    CONTAINERS_COLUMN,
+    IMAGES_COLUMN,
+    column('Selector', 'string', 'Label selector of the job pods.', { priority: 1 }),
+  ],
+  (cronJob, now) => {
+    const lastSchedule = cronJob.status?.lastScheduleTime;
+    const suspend = cronJob.spec?.suspend;
+    return [
+      cronJob.metadata?.name ?? '',
+      cronJob.spec?.schedule ?? '',
+      cronJob.spec?.timeZone ?? '<none>',
+      // Go prints a *bool: True, False, or <unset> when absent.
+      suspend === undefined || suspend === null ? '<unset>' : suspend ? 'True' : 'False',
+      cronJob.status?.active?.length ?? 0,
+      lastSchedule ? timeSince(lastSchedule, now) : '<none>',
+      timeSince(cronJob.metadata?.creationTimestamp, now),
+      ...containerCells(cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers),
+      formatLabelSelector(cronJob.spec?.jobTemplate?.spec?.selector),
+    ];
+  },
 );
 
 /** `2/3`; a work-queue job (no completions) shows `0/1`, or `0/1 of 4` with parallelism above one. */

@@ -6,7 +6,7 @@
 import type { KubeObject, ListMeta, PartialObjectMetadata, Table, TableColumnDefinition, TableRow } from '../../../api/objects.js';
 import { apiVersionOf, type ResourceType } from '../../../api/resources.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './apps.js';
-import { jobPrinter } from './batch.js';
+import { cronJobPrinter, jobPrinter } from './batch.js';
 import { configMapPrinter, endpointsPrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { leasePrinter } from './coordination.js';
 import { defaultPrinter } from './defaultTable.js';
@@ -56,6 +56,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['apps/statefulsets', statefulSetPrinter],
   ['apps/controllerrevisions', controllerRevisionPrinter],
   ['batch/jobs', jobPrinter],
+  ['batch/cronjobs', cronJobPrinter],
   ['events.k8s.io/events', eventsEventPrinter],
 ]);
 

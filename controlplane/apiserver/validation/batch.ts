@@ -89,60 +89,60 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
   return errs;
 }
 
-/** validateJobSpec: everything but the selector. */
-function validateJobSpecBody(spec: JobSpec): FieldError[] {
+/** validateJobSpec: everything but the selector (a CronJob's template has none yet). */
+export function validateJobSpecBody(spec: JobSpec, specPath: FieldPath = SPEC): FieldError[] {
   const errs: FieldError[] = [];
   for (const field of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex', 'maxFailedIndexes'] as const) {
-    errs.push(...nonNegative(spec[field], SPEC.child(field)));
+    errs.push(...nonNegative(spec[field], specPath.child(field)));
   }
   if (typeof spec.maxFailedIndexes === 'number' && spec.backoffLimitPerIndex === undefined) {
-    errs.push(fieldError.required(SPEC.child('backoffLimitPerIndex').toString(), 'when maxFailedIndexes is specified'));
+    errs.push(fieldError.required(specPath.child('backoffLimitPerIndex').toString(), 'when maxFailedIndexes is specified'));
   }
   const mode = spec.completionMode;
   if (mode !== undefined && mode !== null) {
-    if (mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(fieldError.notSupported(SPEC.child('completionMode').toString(), mode, ['NonIndexed', 'Indexed']));
+    if (mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(fieldError.notSupported(specPath.child('completionMode').toString(), mode, ['NonIndexed', 'Indexed']));
     if (mode === 'Indexed') {
-      if (typeof spec.completions !== 'number') errs.push(fieldError.required(SPEC.child('completions').toString(), 'when completion mode is Indexed'));
+      if (typeof spec.completions !== 'number') errs.push(fieldError.required(specPath.child('completions').toString(), 'when completion mode is Indexed'));
       if (typeof spec.parallelism === 'number' && spec.parallelism > MAX_PARALLELISM_INDEXED) {
-        errs.push(fieldError.invalid(SPEC.child('parallelism').toString(), spec.parallelism, `must be less than or equal to ${MAX_PARALLELISM_INDEXED} when completion mode is Indexed`));
+        errs.push(fieldError.invalid(specPath.child('parallelism').toString(), spec.parallelism, `must be less than or equal to ${MAX_PARALLELISM_INDEXED} when completion mode is Indexed`));
       }
       if (typeof spec.completions === 'number' && typeof spec.maxFailedIndexes === 'number' && spec.maxFailedIndexes > spec.completions) {
-        errs.push(fieldError.invalid(SPEC.child('maxFailedIndexes').toString(), spec.maxFailedIndexes, 'must be less than or equal to completions'));
+        errs.push(fieldError.invalid(specPath.child('maxFailedIndexes').toString(), spec.maxFailedIndexes, 'must be less than or equal to completions'));
       }
       if (typeof spec.maxFailedIndexes === 'number' && spec.maxFailedIndexes > MAX_FAILED_INDEXES) {
-        errs.push(fieldError.invalid(SPEC.child('maxFailedIndexes').toString(), spec.maxFailedIndexes, `must be less than or equal to ${MAX_FAILED_INDEXES}`));
+        errs.push(fieldError.invalid(specPath.child('maxFailedIndexes').toString(), spec.maxFailedIndexes, `must be less than or equal to ${MAX_FAILED_INDEXES}`));
       }
     }
   }
   if (mode !== 'Indexed') {
     for (const field of ['backoffLimitPerIndex', 'maxFailedIndexes'] as const) {
       const v = spec[field];
-      if (v !== undefined && v !== null) errs.push(fieldError.invalid(SPEC.child(field).toString(), v, 'requires indexed completion mode'));
+      if (v !== undefined && v !== null) errs.push(fieldError.invalid(specPath.child(field).toString(), v, 'requires indexed completion mode'));
     }
   }
   const pfp = spec.podFailurePolicy;
   if (has(pfp)) {
     const rules = items(pfp.rules);
-    const rulesPath = SPEC.child('podFailurePolicy', 'rules');
+    const rulesPath = specPath.child('podFailurePolicy', 'rules');
     if (rules.length > 20) errs.push(fieldError.tooMany(rulesPath.toString(), 20));
     const containers = new Set([...items(spec.template?.spec?.containers), ...items(spec.template?.spec?.initContainers)].map((c) => text(c.name)));
     rules.forEach((rule, i) => errs.push(...validatePodFailurePolicyRule(rule, spec, containers, rulesPath.index(i))));
   }
   if (has(spec.successPolicy) && mode !== 'Indexed') {
-    errs.push(fieldError.invalid(SPEC.child('successPolicy').toString(), spec.successPolicy, 'requires indexed completion mode'));
+    errs.push(fieldError.invalid(specPath.child('successPolicy').toString(), spec.successPolicy, 'requires indexed completion mode'));
   }
   // Accepted by Kubernetes 1.32 but not acted on by Skiff's Job controller: refused rather than
   // silently ignored, so that a Job never runs under rules it does not follow.
   for (const field of ['podFailurePolicy', 'successPolicy', 'backoffLimitPerIndex'] as const) {
-    if (spec[field] !== undefined && spec[field] !== null) errs.push(fieldError.forbidden(SPEC.child(field).toString(), `not supported by Skiff: its Job controller does not implement ${field}`));
+    if (spec[field] !== undefined && spec[field] !== null) errs.push(fieldError.forbidden(specPath.child(field).toString(), `not supported by Skiff: its Job controller does not implement ${field}`));
   }
   const replacement = spec.podReplacementPolicy;
   if (replacement !== undefined && replacement !== null) {
-    const p = SPEC.child('podReplacementPolicy').toString();
+    const p = specPath.child('podReplacementPolicy').toString();
     if (has(pfp) && replacement !== 'Failed') errs.push(fieldError.notSupported(p, replacement, ['Failed']));
     else if (!['Failed', 'TerminatingOrFailed'].includes(replacement)) errs.push(fieldError.notSupported(p, replacement, ['Failed', 'TerminatingOrFailed']));
   }
-  const templatePath = SPEC.child('template');
+  const templatePath = specPath.child('template');
   errs.push(...validatePodTemplateSpec(spec.template, templatePath));
   // Pods of a Job run to completion: restarting them forever would never finish the Job.
   const restartPolicy = text(spec.template?.spec?.restartPolicy);

@@ -24,6 +24,7 @@ import {
 } from './apps.js';
 import { validateJob, validateJobStatusUpdate, validateJobUpdate } from './batch.js';
 import { validateLease, validateLeaseUpdate } from './coordination.js';
+import { validateCronJob, validateCronJobStatusUpdate, validateCronJobUpdate } from './cronjob.js';
 import {
   validateConfigMap,
   validateConfigMapUpdate,
@@ -82,6 +83,7 @@ const RULES: Record<string, KindRules> = {
   'apps/StatefulSet': { create: validateStatefulSet, update: validateStatefulSetUpdate, status: validateStatefulSetStatusUpdate },
   'apps/ControllerRevision': { create: validateControllerRevision, update: validateControllerRevisionUpdate },
   'batch/Job': { create: validateJob, update: validateJobUpdate, status: validateJobStatusUpdate },
+  'batch/CronJob': { create: validateCronJob, update: validateCronJobUpdate, status: validateCronJobStatusUpdate },
 };
 
 function rulesFor(resource: ResourceType): KindRules | undefined {
