@@ -1,11 +1,11 @@
-// HTTP upgrades (`kubectl exec` and `attach`) as the API server and the agent both see them:
+// HTTP upgrades (`kubectl exec`, `attach`, `port-forward`) as the API server and the agent both see them:
 // before the switch, a refusal is a plain HTTP response written on the raw socket, with a
 // Kubernetes Status as its body, which kubectl decodes and prints (for WebSocket and SPDY alike).
 
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { StatusError } from './errors.js';
+import { internalError, StatusError } from './errors.js';
 
 /** Writes `err` as an HTTP response on a socket that was not upgraded, then closes it. */
 export function refuseUpgrade(socket: Duplex, err: StatusError): void {
@@ -20,6 +20,24 @@ export function refuseUpgrade(socket: Duplex, err: StatusError): void {
   );
 }
 
+/**
+ * Serves an upgrade request with `serve`. An error it throws is answered as its Status (one that
+ * is not a StatusError as a 500, after `unexpected` is told). Resolves with the HTTP status of
+ * the answer: 101 when the connection switched.
+ */
+export async function serveUpgrade(socket: Duplex, serve: () => Promise<void>, unexpected: (err: unknown) => void): Promise<number> {
+  socket.on('error', () => socket.destroy());
+  try {
+    await serve();
+    return 101;
+  } catch (err) {
+    if (!(err instanceof StatusError)) unexpected(err);
+    const status = err instanceof StatusError ? err : internalError(err);
+    refuseUpgrade(socket, status);
+    return status.code;
+  }
+}
+
 /** The upgrade protocol a request asks for, lower-cased ('websocket', 'spdy/3.1'), or undefined. */
 export function upgradeProtocol(req: IncomingMessage): string | undefined {
   return req.headers.upgrade?.toLowerCase();
@@ -31,6 +49,20 @@ export function offeredSubprotocols(req: IncomingMessage): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
+}
+
+/** The versions a SPDY upgrade offers in its X-Stream-Protocol-Version headers. */
+export function offeredStreamProtocols(req: IncomingMessage): string[] {
+  const raw = req.headers['x-stream-protocol-version'];
+  return (Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** The answer that switches a connection to SPDY/3.1 speaking `version`. */
+export function spdySwitchingProtocols(version: string): string {
+  return `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${version}\r\n\r\n`;
 }
 
 /** Ties two connections together until either ends; each end closes the other. */

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { badRequest } from '../../api/errors.js';
-import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
+import { offeredStreamProtocols, offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
 import type { PodPorts } from '../interfaces.js';
 import { RstStatus, SpdySession } from './spdy.js';
 import type { SpdyStream } from './spdy.js';
@@ -40,16 +40,11 @@ export function portForwardTransport(req: IncomingMessage): 'websocket' | 'spdy'
     throw badRequest(`port-forwarding over a WebSocket needs the ${PORT_FORWARD_TUNNEL} subprotocol`);
   }
   if (upgrade === 'spdy/3.1') {
-    const versions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
-    if (versions.includes(PORT_FORWARD_PROTOCOL)) return 'spdy';
+    if (offeredStreamProtocols(req).includes(PORT_FORWARD_PROTOCOL)) return 'spdy';
     throw badRequest(`port-forwarding over SPDY needs X-Stream-Protocol-Version ${PORT_FORWARD_PROTOCOL}`);
   }
   throw badRequest(`port-forwarding needs an upgrade to a WebSocket (${PORT_FORWARD_TUNNEL}) or to SPDY/3.1`);
 }
-
-/** The 101 answer to a plain SPDY upgrade. */
-export const SPDY_SWITCHING_PROTOCOLS =
-  'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' + `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`;
 
 interface StreamPair {
   port: number;

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { internalError, methodNotAllowed, notFound, serviceUnavailable, StatusError } from '../../api/errors.js';
 import type { Duplex } from 'node:stream';
-import { refuseUpgrade } from '../../api/upgrade.js';
+import { serveUpgrade } from '../../api/upgrade.js';
 import type { ContainerLogSource, ContainerStreamSource, ResourceUsageSource } from '../interfaces.js';
 import { checkCaller } from './auth.js';
 import { containerOfPath, CONTAINER_LOGS_PREFIX, serveContainerLogs } from './logs.js';
@@ -126,23 +126,19 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const streams = options.streams ? new StreamServer(options.streams, options.logger) : undefined;
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://agent');
-    let code = 101;
-    socket.on('error', () => socket.destroy());
-    try {
-      const caller = checkCaller(req);
-      if (!caller.ok) throw new StatusError(caller.code, caller.code === 401 ? 'Unauthorized' : 'Forbidden', caller.message);
-      if (!streams || !STREAM_PATHS.some((p) => url.pathname.startsWith(p))) {
-        throw new StatusError(404, 'NotFound', `the agent does not upgrade connections on ${url.pathname}`, {});
-      }
-      await streams.serve(req, socket, head, url.pathname, url.searchParams);
-    } catch (err) {
-      const status = err instanceof StatusError ? err : internalError(err);
-      if (!(err instanceof StatusError)) options.logger?.error({ err, url: req.url }, 'agent endpoint upgrade failed');
-      code = status.code;
-      refuseUpgrade(socket, status);
-    } finally {
-      metrics.requests.inc({ path: routeOf(url.pathname), code: String(code) });
-    }
+    const code = await serveUpgrade(
+      socket,
+      async () => {
+        const caller = checkCaller(req);
+        if (!caller.ok) throw new StatusError(caller.code, caller.code === 401 ? 'Unauthorized' : 'Forbidden', caller.message);
+        if (!streams || !STREAM_PATHS.some((p) => url.pathname.startsWith(p))) {
+          throw new StatusError(404, 'NotFound', `the agent does not upgrade connections on ${url.pathname}`, {});
+        }
+        await streams.serve(req, socket, head, url.pathname, url.searchParams);
+      },
+      (err) => options.logger?.error({ err, url: req.url }, 'agent endpoint upgrade failed'),
+    );
+    metrics.requests.inc({ path: routeOf(url.pathname), code: String(code) });
   };
 
   const server: Server = createServer(

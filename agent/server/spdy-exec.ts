@@ -6,7 +6,6 @@
 // of input, `resize` carries newline-separated TerminalSize JSON, and the outcome is written on
 // `error` as a Status (Success too, as the kubelet does) before every stream is closed.
 
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { streamLines } from '../../api/lines.js';
@@ -21,17 +20,6 @@ export const SPDY_EXEC_PROTOCOL = 'v4.channel.k8s.io';
 
 /** How long the client has to open every stream it asked for (the kubelet's streamCreationTimeout). */
 const STREAM_CREATION_TIMEOUT_MS = 30_000;
-
-/** Whether `req` offers remotecommand v4 in its X-Stream-Protocol-Version headers. */
-export function offersSpdyExec(req: IncomingMessage): boolean {
-  const raw = req.headers['x-stream-protocol-version'];
-  const offered = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).split(',').map((v) => v.trim());
-  return offered.includes(SPDY_EXEC_PROTOCOL);
-}
-
-/** The 101 answer to an exec/attach SPDY upgrade. */
-export const SPDY_EXEC_SWITCHING_PROTOCOLS =
-  'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' + `X-Stream-Protocol-Version: ${SPDY_EXEC_PROTOCOL}\r\n\r\n`;
 
 function expectedStreams(options: StreamOptions): Set<string> {
   const types = new Set(['error']);

@@ -258,10 +258,6 @@ export class SpdySession {
     transport.on('error', (err: Error) => this.fail(err));
   }
 
-  get streamCount(): number {
-    return this.streams.size;
-  }
-
   get closed(): boolean {
     return this.ended;
   }
@@ -345,13 +341,15 @@ export class SpdySession {
 
   sendData(id: number, data: Buffer, fin: boolean, done: (error?: Error | null) => void): void {
     if (this.closed) return done(new Error('the SPDY session is closed'));
+    if (data.length === 0 && !fin) return done();
+    // At most MAX_DATA_FRAME per frame; FIN on the last (an empty frame for an empty end).
     let ok = true;
-    for (let offset = 0; offset < data.length || (fin && offset === 0); offset += MAX_DATA_FRAME) {
+    let offset = 0;
+    do {
       const part = data.subarray(offset, offset + MAX_DATA_FRAME);
-      const last = offset + MAX_DATA_FRAME >= data.length;
-      ok = this.write(dataFrame(id, fin && last ? FLAG_FIN : 0, part));
-      if (data.length === 0) break;
-    }
+      offset += part.length;
+      ok = this.write(dataFrame(id, fin && offset >= data.length ? FLAG_FIN : 0, part));
+    } while (offset < data.length);
     if (ok) done();
     else this.transport.once('drain', () => done());
   }

@@ -22,13 +22,13 @@ import type * as Ws from 'ws';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { badRequest, notFound } from '../../api/errors.js';
 import { boolParam } from '../../api/query.js';
-import { offeredSubprotocols, upgradeProtocol } from '../../api/upgrade.js';
+import { offeredStreamProtocols, offeredSubprotocols, spdySwitchingProtocols, upgradeProtocol } from '../../api/upgrade.js';
 import type { ContainerStreamSource, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
 import { applyResize, pumpProcess } from './process-pump.js';
 import type { ClientEnd } from './process-pump.js';
-import { podOfPortForwardPath, PORT_FORWARD_PREFIX, PORT_FORWARD_TUNNEL, portForwardTransport, runPortForward, SPDY_SWITCHING_PROTOCOLS } from './portforward.js';
+import { podOfPortForwardPath, PORT_FORWARD_PREFIX, PORT_FORWARD_PROTOCOL, PORT_FORWARD_TUNNEL, portForwardTransport, runPortForward } from './portforward.js';
 import type { SpdySession } from './spdy.js';
-import { offersSpdyExec, runSpdyExec, SPDY_EXEC_PROTOCOL, SPDY_EXEC_SWITCHING_PROTOCOLS } from './spdy-exec.js';
+import { runSpdyExec, SPDY_EXEC_PROTOCOL } from './spdy-exec.js';
 
 export const STREAM_PATHS = ['/exec/', '/attach/', PORT_FORWARD_PREFIX] as const;
 
@@ -127,7 +127,7 @@ export class StreamServer {
       if (!offered) throw badRequest(`none of the offered WebSocket protocols is served; the agent speaks ${CHANNEL_PROTOCOLS.join(', ')}`);
       protocol = offered;
     } else if (upgrade === 'spdy/3.1') {
-      if (!offersSpdyExec(req)) throw badRequest(`${request.kind} over SPDY needs X-Stream-Protocol-Version ${SPDY_EXEC_PROTOCOL}`);
+      if (!offeredStreamProtocols(req).includes(SPDY_EXEC_PROTOCOL)) throw badRequest(`${request.kind} over SPDY needs X-Stream-Protocol-Version ${SPDY_EXEC_PROTOCOL}`);
       protocol = SPDY_EXEC_PROTOCOL;
     } else {
       throw badRequest(`${request.kind} needs an upgrade to a WebSocket (${CHANNEL_PROTOCOLS.join(', ')}) or to SPDY/3.1`);
@@ -148,7 +148,7 @@ export class StreamServer {
     const { session, transport, protocol } = await this.prepare(req, request);
     const failed = (err: unknown) => this.logger?.warn({ err, pod: `${request.namespace}/${request.pod}`, container: request.container }, `${request.kind} session failed`);
     if (transport === 'spdy') {
-      socket.write(SPDY_EXEC_SWITCHING_PROTOCOLS);
+      socket.write(spdySwitchingProtocols(SPDY_EXEC_PROTOCOL));
       if (head.length > 0) socket.unshift(head);
       this.track(runSpdyExec(socket, session, request.options, this.logger), socket);
       return;
@@ -171,7 +171,7 @@ export class StreamServer {
     const ports = await this.source.portForward(target.namespace, target.pod);
     const podName = `${target.namespace}/${target.pod}`;
     if (portForwardTransport(req) === 'spdy') {
-      socket.write(SPDY_SWITCHING_PROTOCOLS);
+      socket.write(spdySwitchingProtocols(PORT_FORWARD_PROTOCOL));
       if (head.length > 0) socket.unshift(head);
       this.track(runPortForward(socket, ports, podName, this.logger), socket);
       return;

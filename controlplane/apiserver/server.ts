@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import type { Duplex } from 'node:stream';
 import { badRequest, internalError, notFound, StatusError, unauthorized } from '../../api/errors.js';
 import type { KubeObject } from '../../api/objects.js';
-import { refuseUpgrade } from '../../api/upgrade.js';
+import { serveUpgrade } from '../../api/upgrade.js';
 import { findResource, RESOURCES } from '../../api/resources.js';
 import type { ResourceType } from '../../api/resources.js';
 import type { Service } from 'kubernetes-types/core/v1.js';
@@ -367,26 +367,22 @@ export class ApiServer {
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let resource = 'nonresource';
-    let code = 101;
-    socket.on('error', () => socket.destroy());
-    try {
-      const user = await this.authenticate(req);
-      const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-      if (info.type !== 'resource' || !info.name || !info.subresource || !STREAMING_SUBRESOURCES.has(info.subresource) || info.resource.plural !== 'pods') {
-        throw badRequest(`${url.pathname} does not upgrade connections: only pods/exec, pods/attach and pods/portforward do`);
-      }
-      resource = resourceLabel(info.resource, info.subresource);
-      await this.extension.authorize?.(user, info, url.searchParams);
-      if (!this.extension.podStreams) throw new StatusError(405, 'MethodNotAllowed', `pods/${info.subresource} is not available: no agent endpoint is configured`);
-      await this.extension.podStreams(req, socket, head, { namespace: info.namespace!, name: info.name, subresource: info.subresource, query: url.searchParams });
-    } catch (err) {
-      const status = err instanceof StatusError ? err : internalError(err);
-      if (!(err instanceof StatusError)) this.logger.error({ err, method: req.method, url: req.url }, 'upgrade request failed');
-      code = status.code;
-      refuseUpgrade(socket, status);
-    } finally {
-      this.metrics.requests.inc({ verb: 'connect', resource, code: String(code) });
-    }
+    const code = await serveUpgrade(
+      socket,
+      async () => {
+        const user = await this.authenticate(req);
+        const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+        if (info.type !== 'resource' || !info.name || !info.subresource || !STREAMING_SUBRESOURCES.has(info.subresource) || info.resource.plural !== 'pods') {
+          throw badRequest(`${url.pathname} does not upgrade connections: only pods/exec, pods/attach and pods/portforward do`);
+        }
+        resource = resourceLabel(info.resource, info.subresource);
+        await this.extension.authorize?.(user, info, url.searchParams);
+        if (!this.extension.podStreams) throw new StatusError(405, 'MethodNotAllowed', `pods/${info.subresource} is not available: no agent endpoint is configured`);
+        await this.extension.podStreams(req, socket, head, { namespace: info.namespace!, name: info.name, subresource: info.subresource, query: url.searchParams });
+      },
+      (err) => this.logger.error({ err, method: req.method, url: req.url }, 'upgrade request failed'),
+    );
+    this.metrics.requests.inc({ verb: 'connect', resource, code: String(code) });
   }
 
   private async handleNonResource(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {

@@ -7,6 +7,8 @@ import { humanDuration, parseTimestamp, timeSince } from './duration.js';
 import { formatLabelSelector } from './labels.js';
 import { AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, NAME_COLUMN, column, containerCells, printer } from './printer.js';
 
+const JOB_SELECTOR_COLUMN = column('Selector', 'string', 'Label selector of the job pods.', { priority: 1 });
+
 export const jobPrinter = printer<Job>(
   [
     NAME_COLUMN,
@@ -16,7 +18,7 @@ export const jobPrinter = printer<Job>(
     AGE_COLUMN,
     CONTAINERS_COLUMN,
     IMAGES_COLUMN,
-    column('Selector', 'string', 'Label selector of the job pods.', { priority: 1 }),
+    JOB_SELECTOR_COLUMN,
   ],
   (job, now) => [
     job.metadata?.name ?? '',
@@ -40,7 +42,7 @@ export const cronJobPrinter = printer<CronJob>(
     AGE_COLUMN,
     CONTAINERS_COLUMN,
     IMAGES_COLUMN,
-    column('Selector', 'string', 'Label selector of the job pods.', { priority: 1 }),
+    JOB_SELECTOR_COLUMN,
   ],
   (cronJob, now) => {
     const lastSchedule = cronJob.status?.lastScheduleTime;

@@ -19,7 +19,7 @@ import { cachedController } from '../ownership/controller-lookup.js';
 import { controllerRefOf } from '../ownership/controller-ref.js';
 import { CONTROLLER_UID_INDEX, indexByControllerUid } from '../ownership/informer-indexes.js';
 import { withTypeMeta } from '../pods/pod-control.js';
-import { syncErrorLogger } from '../sync-errors.js';
+import { errorMessage, syncErrorLogger } from '../sync-errors.js';
 import { jobEnd, jobForStart, jobReference, jobsBeyondHistory } from './jobs.js';
 import type { CronJobObject, JobObject } from './jobs.js';
 import { MAX_MISSED_START_TIMES, isTooLate, jobNameFor, mostRecentStart, untilNextStart } from './schedule.js';
@@ -199,7 +199,7 @@ class CronJobSync {
     } catch (err) {
       // Created by an earlier sync whose status write was lost; the Job informer will add it.
       if (!isAlreadyExists(err)) {
-        this.event(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
+        this.event(cronJob, 'Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
         throw err;
       }
     }
@@ -222,7 +222,7 @@ class CronJobSync {
       await this.ctx.client.delete(jobsResource, ref.namespace ?? cronJob.metadata?.namespace, ref.name ?? '', { propagationPolicy: 'Background' });
     } catch (err) {
       if (isNotFound(err)) return;
-      this.event(cronJob, 'Warning', 'FailedDelete', `Deleted job: ${err instanceof Error ? err.message : String(err)}`);
+      this.event(cronJob, 'Warning', 'FailedDelete', `Deleted job: ${errorMessage(err)}`);
       throw err;
     }
     this.event(cronJob, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`);
