@@ -15,13 +15,14 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { KubeClient } from '../api/client.js';
 import { resourceFor } from '../api/resources.js';
 import { startControlPlane } from '../controlplane/controlplane.js';
+import { anonymousBytes, cpuSeconds, pidsOf, rssBytes } from './proc.js';
 import { acquireTestDocker, removeLabelled, TEST_LABEL } from '../test/helpers/docker.js';
 
 const BURST = 30;
@@ -29,7 +30,6 @@ const SINGLES = 5;
 const IDLE_PODS = 50;
 const IDLE_WINDOW_MS = 60_000;
 const pods = resourceFor('', 'pods');
-const CLK_TCK = 100;
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -39,33 +39,6 @@ function percentile(sorted: number[], p: number): number {
 function summary(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   return `p50 ${(percentile(s, 50) / 1000).toFixed(3)} s   p99 ${(percentile(s, 99) / 1000).toFixed(3)} s   max ${(s.at(-1)! / 1000).toFixed(3)} s`;
-}
-
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-/** Private (anonymous) memory: RSS without the node binary's code pages, which every Node process shares. */
-async function anonymousBytes(pid: number): Promise<number> {
-  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  return Number(/^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
-}
-
-async function pidsOf(name: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === name) out.push(Number(entry));
-  }
-  return out;
 }
 
 let benchmarkDone = false;
@@ -211,9 +184,9 @@ try {
   console.log(`  docker floor  ${summary(singleFloor)}   (sandbox + app container, started directly)`);
 
   const floor = await dockerFloor(BURST);
-  const burstTicks = await cpuTicks(agentPid);
+  const burstCpu0 = await cpuSeconds(agentPid);
   const latencies = await createAndWaitReady(Array.from({ length: BURST }, (_, i) => `burst-${i}`));
-  const burstCpu = ((await cpuTicks(agentPid)) - burstTicks) / CLK_TCK;
+  const burstCpu = (await cpuSeconds(agentPid)) - burstCpu0;
   console.log(`pod start latency, ${BURST} pods created at once (create → Ready):`);
   console.log(`  skiff agent   ${summary(latencies)}   (agent CPU for the burst: ${burstCpu.toFixed(2)} s)`);
   console.log(`  docker floor  ${summary(floor)}   (sandbox + app container per pod, started directly)`);
@@ -222,8 +195,9 @@ try {
   // Let start-up work settle (event writes, first probes, status writes) before measuring rest.
   await new Promise((r) => setTimeout(r, 15_000));
   const dockerd = await pidsOf('dockerd');
-  const ticks0 = await cpuTicks(agentPid);
-  const dockerTicks0 = (await Promise.all(dockerd.map(cpuTicks))).reduce((a, b) => a + b, 0);
+  const dockerdCpu = async () => (await Promise.all(dockerd.map((pid) => cpuSeconds(pid)))).reduce((a, b) => a + b, 0);
+  const cpu0 = await cpuSeconds(agentPid);
+  const dockerCpu0 = await dockerdCpu();
   const t0 = performance.now();
   let peakRss = 0;
   while (performance.now() - t0 < IDLE_WINDOW_MS) {
@@ -231,13 +205,13 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
   }
   const elapsedS = (performance.now() - t0) / 1000;
-  const cpu = (await cpuTicks(agentPid)) - ticks0;
-  const dockerCpu = (await Promise.all(dockerd.map(cpuTicks))).reduce((a, b) => a + b, 0) - dockerTicks0;
+  const cpu = (await cpuSeconds(agentPid)) - cpu0;
+  const dockerCpu = (await dockerdCpu()) - dockerCpu0;
   console.log(`at rest with ${IDLE_PODS} pods, ${elapsedS.toFixed(0)} s window:`);
   console.log(`  agent RSS      ${(peakRss / 1024 / 1024).toFixed(1)} MB (peak; now ${((await rssBytes(agentPid)) / 1024 / 1024).toFixed(1)} MB)`);
   console.log(`  agent private  ${((await anonymousBytes(agentPid)) / 1024 / 1024).toFixed(1)} MB (anonymous memory: RSS less the node binary's shared code)`);
-  console.log(`  agent CPU      ${((cpu / CLK_TCK / elapsedS) * 100).toFixed(2)} % of one core`);
-  console.log(`  dockerd CPU    ${((dockerCpu / CLK_TCK / elapsedS) * 100).toFixed(2)} % of one core (the runtime itself, for scale)`);
+  console.log(`  agent CPU      ${((cpu / elapsedS) * 100).toFixed(2)} % of one core`);
+  console.log(`  dockerd CPU    ${((dockerCpu / elapsedS) * 100).toFixed(2)} % of one core (the runtime itself, for scale)`);
 } finally {
   benchmarkDone = true;
   agent.kill('SIGTERM');

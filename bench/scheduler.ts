@@ -19,12 +19,14 @@
 //   controller, the ReplicaSet controller (which creates pods in slow-start batches of 1, 2, 4,
 //   … as Kubernetes' does) and the scheduler in series. Its anchor: the same number of pods
 //   created and bound by the benchmark itself, 16 at a time, with nothing in between.
+// Each run also says how many cores were busy and where (bench/proc.ts): on a 2-core machine the
+// benchmark, the API server and the scheduler compete, and a throughput means little without that.
 // Target (issue 4): >= 1,000 pods/s. kube-scheduler's CI threshold for 5,000 nodes and 10,000
 // pods is 680 pods/s (on its own, larger machines).
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KubeClient } from '../api/client.js';
@@ -34,6 +36,7 @@ import type { KubeObject } from '../api/objects.js';
 import { resourceFor, resourcePath } from '../api/resources.js';
 import { runSkiffServer } from '../test/helpers/skiff-process.js';
 import { kubeMicroTime, kubeTime } from '../api/time.js';
+import { cpuSeconds } from './proc.js';
 
 const NODES = Number(process.env['NODES'] ?? 1000);
 const PODS = Number(process.env['PODS'] ?? 10_000);
@@ -134,6 +137,8 @@ function podManifest(name: string, owner: { name: string; uid: string }, schedul
 }
 
 interface Run {
+  /** Cores busy during the run: the server's main thread (the API server), its other threads (the controller-manager with the scheduler, GC helpers) and this benchmark. */
+  cores?: { apiServer: number; serverOther: number; benchmark: number };
   podsPerSecond: number;
   createsPerSecond: number;
   p50: number;
@@ -191,7 +196,14 @@ async function probeLatency(client: KubeClient, signal: AbortSignal): Promise<nu
   return samples;
 }
 
-async function measure(client: KubeClient, namespace: string, bindYourself: boolean): Promise<Run> {
+/** CPU seconds used so far by the server (its main thread and in all) and by this process. */
+async function cpuNow(serverPid: number | undefined): Promise<{ main: number; server: number; benchmark: number } | undefined> {
+  if (serverPid === undefined) return undefined;
+  const { user, system } = process.cpuUsage();
+  return { main: await cpuSeconds(serverPid, serverPid), server: await cpuSeconds(serverPid), benchmark: (user + system) / 1e6 };
+}
+
+async function measure(client: KubeClient, namespace: string, bindYourself: boolean, serverPid: number | undefined): Promise<Run> {
   await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const owners = await createOwners(client, namespace);
   const boundAt = new Map<string, number>();
@@ -200,6 +212,7 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
   const informer = await watchBindings(client, namespace, boundAt, stop.signal);
   const names = Array.from({ length: PODS }, (_, i) => `p-${i}`);
   const probe = probeLatency(client, stop.signal);
+  const cpuBefore = await cpuNow(serverPid);
   const started = performance.now();
   let created = 0;
   let createsDone = 0;
@@ -211,6 +224,8 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
     if (bindYourself) await bind(client, namespace, name, `hollow-${String(index % NODES).padStart(4, '0')}`);
   });
   await waitForBound(boundAt, PODS, namespace, 600_000);
+  const cpuAfter = await cpuNow(serverPid);
+  const wall = (performance.now() - started) / 1000;
   stop.abort();
   await informer.stopped();
   const probes = (await probe).sort((a, b) => a - b);
@@ -219,6 +234,14 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
   const latencies = names.map((n) => boundAt.get(n)! - sentAt.get(n)!).sort((a, b) => a - b);
   const seconds = (last - started) / 1000;
   return {
+    cores:
+      cpuBefore && cpuAfter
+        ? {
+            apiServer: (cpuAfter.main - cpuBefore.main) / wall,
+            serverOther: (cpuAfter.server - cpuAfter.main - (cpuBefore.server - cpuBefore.main)) / wall,
+            benchmark: (cpuAfter.benchmark - cpuBefore.benchmark) / wall,
+          }
+        : undefined,
     podsPerSecond: PODS / seconds,
     createsPerSecond: PODS / ((createsDone - started) / 1000),
     p50: percentile(latencies, 50),
@@ -328,7 +351,7 @@ async function main(): Promise<void> {
     console.log(`${NODES} hollow nodes registered and given pod CIDRs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const metricsBefore = process.env['DEBUG_METRICS'] ? await client.request<string>('GET', '/metrics', { accept: 'text/plain' }) : '';
-    const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false) : undefined;
+    const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false, server?.child.pid) : undefined;
     if (process.env['DEBUG_METRICS']) {
       const after = await client.request<string>('GET', '/metrics', { accept: 'text/plain' });
       const pick = (t: string) => new Map(t.split('\n').filter((l) => /^skiff_apiserver_(store_operation_duration_seconds_count|requests_total)/.test(l)).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
@@ -336,7 +359,7 @@ async function main(): Promise<void> {
       for (const [k, v] of pick(after)) if (v - (b.get(k) ?? 0) > 50) console.log(k, v - (b.get(k) ?? 0));
     }
     const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
-    const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true) : undefined;
+    const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true, server?.child.pid) : undefined;
     const deployment = RUNS.includes('deployment') ? await measureDeployment(client, kubeconfig, dir) : undefined;
     const rss = process.memoryUsage().rss;
     console.log(`\n${PODS} pods onto ${NODES} nodes, ${CONCURRENCY} concurrent creators\n`);
@@ -347,6 +370,17 @@ async function main(): Promise<void> {
       );
     if (scheduled) row('skiff scheduler', scheduled);
     if (anchor) row('anchor: bench binds itself', anchor);
+    const cores = (label: string, r: Run) => {
+      if (!r.cores) return;
+      const { apiServer, serverOther, benchmark } = r.cores;
+      console.log(
+        `${label}: cores busy ${(apiServer + serverOther + benchmark).toFixed(2)} of ${availableParallelism()} (API server thread ${apiServer.toFixed(2)}, ` +
+          `server's other threads — controller-manager, scheduler, GC — ${serverOther.toFixed(2)}, benchmark ${benchmark.toFixed(2)})`,
+      );
+    };
+    console.log('');
+    if (scheduled) cores('skiff scheduler', scheduled);
+    if (anchor) cores('anchor', anchor);
     if (scheduled && anchor) console.log(`\nscheduler / anchor: ${((scheduled.podsPerSecond / anchor.podsPerSecond) * 100).toFixed(0)} %`);
     if (scheduled && placement) {
       console.log(`spread: ${placement.nodesUsed} nodes used, ${placement.min}..${placement.max} pods per node (ideal ${Math.floor(PODS / NODES)}..${Math.ceil(PODS / NODES)})`);

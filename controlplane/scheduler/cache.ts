@@ -13,6 +13,8 @@ import { NodeInfo } from './node-info.js';
 import { podInfoOf, podKey, stillDescribes } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
 
+const NO_NODES: ReadonlyMap<NodeInfo, number> = new Map();
+
 interface PlacedPod {
   info: PodInfo;
   node: string;
@@ -25,6 +27,8 @@ export class SchedulerCache implements ClusterView {
   private readonly placed = new Map<string, PlacedPod>();
   private readonly antiAffinityPods = new Map<string, PodInfo>();
   private readonly namespaces = new Map<string, Labels>();
+  /** Controller owner uid → the nodes with pods of that owner → how many. */
+  private readonly owners = new Map<string, Map<NodeInfo, number>>();
 
   /** Nodes with a Node object, sorted by name (a stable order for the rotating start). */
   get nodeList(): readonly NodeInfo[] {
@@ -43,6 +47,10 @@ export class SchedulerCache implements ClusterView {
 
   podsWithRequiredAntiAffinity(): Iterable<PodInfo> {
     return this.antiAffinityPods.values();
+  }
+
+  ownerPodsPerNode(ownerUid: string): ReadonlyMap<NodeInfo, number> {
+    return this.owners.get(ownerUid) ?? NO_NODES;
   }
 
   nodeOfPod(key: string): NodeInfo | undefined {
@@ -114,6 +122,7 @@ export class SchedulerCache implements ClusterView {
     const node = this.nodes.get(placed.node);
     if (!node) return true;
     node.removePod(placed.info);
+    this.countOwner(placed.info, node, -1);
     if (!node.node && node.podCount === 0) this.nodes.delete(placed.node);
     return true;
   }
@@ -132,8 +141,20 @@ export class SchedulerCache implements ClusterView {
     const previous = this.placed.get(info.key);
     if (previous) this.deletePod(info.key);
     this.placed.set(info.key, { info, node: nodeName, assumed });
-    this.nodeEntry(nodeName).addPod(info);
+    const node = this.nodeEntry(nodeName);
+    node.addPod(info);
+    this.countOwner(info, node, +1);
     if (info.requiredAntiAffinity.length > 0) this.antiAffinityPods.set(info.key, info);
+  }
+
+  private countOwner(info: PodInfo, node: NodeInfo, delta: number): void {
+    if (!info.ownerUid) return;
+    let perNode = this.owners.get(info.ownerUid);
+    if (!perNode) this.owners.set(info.ownerUid, (perNode = new Map()));
+    const count = (perNode.get(node) ?? 0) + delta;
+    if (count > 0) perNode.set(node, count);
+    else perNode.delete(node);
+    if (perNode.size === 0) this.owners.delete(info.ownerUid);
   }
 
   private nodeEntry(name: string): NodeInfo {

@@ -16,6 +16,8 @@ export interface ClusterView {
   namespaceLabels(namespace: string): Labels | undefined;
   /** Bound (or assumed) pods that carry required pod anti-affinity terms. */
   podsWithRequiredAntiAffinity(): Iterable<PodInfo>;
+  /** The nodes with bound or assumed pods of a controller (by its uid), and how many each. */
+  ownerPodsPerNode(ownerUid: string): ReadonlyMap<NodeInfo, number>;
   /** Where a bound or assumed pod is. */
   nodeOfPod(key: string): NodeInfo | undefined;
 }

@@ -24,13 +24,18 @@ export class NodeInfo {
   ready: ConditionStatus = 'Unknown';
   allocatable: ResourceAmounts = new Map();
   readonly requested: ResourceAmounts = new Map();
+  // The amounts every filter and score reads for every node, also as plain fields: a Map lookup
+  // per node and resource was the largest part of a placement over 1,000 nodes.
+  allocatablePods = 0;
+  allocatableMilliCpu = 0;
+  allocatableMemory = 0;
+  requestedMilliCpu = 0;
+  requestedMemory = 0;
   nonZeroMilliCpu = 0;
   nonZeroMemory = 0;
   readonly pods = new Map<string, PodInfo>();
   /** `protocol/port` → ip → how many pods use it. */
   private readonly hostPorts = new Map<string, Map<string, number>>();
-  /** Controller owner uid → pods of that owner here. */
-  readonly ownerCounts = new Map<string, number>();
 
   constructor(readonly name: string) {}
 
@@ -45,6 +50,9 @@ export class NodeInfo {
       allocatable.set(name, amountOf(name, value));
     }
     this.allocatable = allocatable;
+    this.allocatablePods = allocatable.get('pods') ?? 0;
+    this.allocatableMilliCpu = allocatable.get('cpu') ?? 0;
+    this.allocatableMemory = allocatable.get('memory') ?? 0;
   }
 
   get podCount(): number {
@@ -55,6 +63,8 @@ export class NodeInfo {
     if (this.pods.has(pod.key)) this.removePod(this.pods.get(pod.key)!);
     this.pods.set(pod.key, pod);
     for (const [name, value] of pod.requests) this.requested.set(name, (this.requested.get(name) ?? 0) + value);
+    this.requestedMilliCpu = this.requested.get('cpu') ?? 0;
+    this.requestedMemory = this.requested.get('memory') ?? 0;
     this.nonZeroMilliCpu += pod.nonZeroMilliCpu;
     this.nonZeroMemory += pod.nonZeroMemory;
     for (const hp of pod.hostPorts) {
@@ -63,7 +73,6 @@ export class NodeInfo {
       if (!ips) this.hostPorts.set(id, (ips = new Map()));
       ips.set(hp.ip, (ips.get(hp.ip) ?? 0) + 1);
     }
-    if (pod.ownerUid) this.ownerCounts.set(pod.ownerUid, (this.ownerCounts.get(pod.ownerUid) ?? 0) + 1);
   }
 
   removePod(pod: PodInfo): void {
@@ -71,6 +80,8 @@ export class NodeInfo {
     if (!current) return;
     this.pods.delete(pod.key);
     for (const [name, value] of current.requests) this.requested.set(name, (this.requested.get(name) ?? 0) - value);
+    this.requestedMilliCpu = this.requested.get('cpu') ?? 0;
+    this.requestedMemory = this.requested.get('memory') ?? 0;
     this.nonZeroMilliCpu -= current.nonZeroMilliCpu;
     this.nonZeroMemory -= current.nonZeroMemory;
     for (const hp of current.hostPorts) {
@@ -80,11 +91,6 @@ export class NodeInfo {
       if (left > 0) ips!.set(hp.ip, left);
       else ips?.delete(hp.ip);
       if (ips?.size === 0) this.hostPorts.delete(id);
-    }
-    if (current.ownerUid) {
-      const left = (this.ownerCounts.get(current.ownerUid) ?? 0) - 1;
-      if (left > 0) this.ownerCounts.set(current.ownerUid, left);
-      else this.ownerCounts.delete(current.ownerUid);
     }
   }
 

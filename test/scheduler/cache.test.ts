@@ -53,14 +53,17 @@ describe('scheduler cache: updates of bound pods', () => {
     }
     assert.equal(n1.requested.get('cpu'), 1000);
     assert.equal(n1.requested.get('memory'), 1024 ** 3);
-    assert.equal(n1.ownerCounts.get('uid-rs'), 1);
+    assert.equal(n1.requestedMilliCpu, 1000);
+    assert.equal(n1.requestedMemory, 1024 ** 3);
+    assert.equal(cache.ownerPodsPerNode('uid-rs').get(n1), 1);
     assert.ok(n1.hostPortInUse({ ip: '0.0.0.0', protocol: 'TCP', port: 8080 }));
   });
 
   test('a pod that finishes frees its node after status-only updates', () => {
-    const web = running(pod('web', { cpu: '3', hostPort: 8080, nodeName: 'n1' }));
+    const web = running(pod('web', { cpu: '3', hostPort: 8080, owner: 'rs', nodeName: 'n1' }));
     const cache = cacheOf([node('n1', { cpu: '4' })], [web]);
     cache.setBoundPod(withStatus(web, runningStatus(1)));
+    assert.equal(cache.ownerPodsPerNode('uid-rs').size, 1);
     const big = info(pod('big', { cpu: '2', hostPort: 8080 }));
     assert.equal(placePod(big, cache, DEFAULT_PROFILE).fits, false);
 
@@ -68,6 +71,8 @@ describe('scheduler cache: updates of bound pods', () => {
     const n1 = cache.nodeInfo('n1')!;
     assert.equal(n1.podCount, 0);
     assert.equal(n1.requested.get('cpu'), 0);
+    assert.equal(n1.requestedMilliCpu, 0);
+    assert.equal(cache.ownerPodsPerNode('uid-rs').size, 0, 'the owner no longer counts on n1');
     assert.equal(n1.hostPortInUse({ ip: '0.0.0.0', protocol: 'TCP', port: 8080 }), false);
     assert.equal(placePod(big, cache, DEFAULT_PROFILE).fits, true);
   });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fitErrorMessage } from '../../controlplane/scheduler/fit-error.js';
-import type { ScorePlugin } from '../../controlplane/scheduler/framework.js';
+import type { ClusterView, ScorePlugin } from '../../controlplane/scheduler/framework.js';
 import { numFeasibleNodesToFind, placePod } from '../../controlplane/scheduler/placement.js';
 import { DEFAULT_PROFILE } from '../../controlplane/scheduler/profile.js';
 import { SchedulingQueue } from '../../controlplane/scheduler/queue.js';
@@ -16,9 +16,9 @@ import { cacheOf, info, node, nodeInfo, pod } from './fixtures.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo } from '../../controlplane/scheduler/node-info.js';
 
-/** Normalized scores of `plugin` for pod `p` over `nodes`. */
-function scores(plugin: ScorePlugin, p: Pod, nodes: NodeInfo[]): number[] | undefined {
-  const scorer = plugin.forPod(info(p), cacheOf([]));
+/** Normalized scores of `plugin` for pod `p` over `nodes` (of `cluster`, when the plugin asks it). */
+function scores(plugin: ScorePlugin, p: Pod, nodes: readonly NodeInfo[], cluster: ClusterView = cacheOf([])): number[] | undefined {
+  const scorer = plugin.forPod(info(p), cluster);
   if (!scorer) return undefined;
   const raw = nodes.map((n) => scorer.score(n));
   scorer.normalize?.(raw);
@@ -38,11 +38,13 @@ describe('scores', () => {
   });
 
   test('owner spread prefers nodes with fewer pods of the same controller', () => {
-    const n1 = nodeInfo(node('n1'), pod('a', { owner: 'rs', nodeName: 'n1' }), pod('b', { owner: 'rs', nodeName: 'n1' }));
-    const n2 = nodeInfo(node('n2'), pod('c', { owner: 'rs', nodeName: 'n2' }), pod('d', { owner: 'other', nodeName: 'n2' }));
-    const n3 = nodeInfo(node('n3'));
-    assert.deepEqual(scores(ownerSpreadScore, pod('p', { owner: 'rs' }), [n1, n2, n3]), [0, 50, 100]);
-    assert.equal(scores(ownerSpreadScore, pod('p'), [n1]), undefined);
+    const cluster = cacheOf(
+      [node('n1'), node('n2'), node('n3')],
+      [pod('a', { owner: 'rs', nodeName: 'n1' }), pod('b', { owner: 'rs', nodeName: 'n1' }), pod('c', { owner: 'rs', nodeName: 'n2' }), pod('d', { owner: 'other', nodeName: 'n2' })],
+    );
+    assert.deepEqual(scores(ownerSpreadScore, pod('p', { owner: 'rs' }), cluster.nodeList, cluster), [0, 50, 100]);
+    assert.deepEqual(scores(ownerSpreadScore, pod('p', { owner: 'other' }), cluster.nodeList, cluster), [100, 0, 100]);
+    assert.equal(scores(ownerSpreadScore, pod('p'), cluster.nodeList, cluster), undefined);
   });
 
   test('PreferNoSchedule taints lower a node unless tolerated', () => {
@@ -99,7 +101,7 @@ describe('placement', () => {
       start = result.nextStart;
       cache.assume(p, result.node.name);
     }
-    assert.deepEqual(cache.nodeList.map((n) => n.ownerCounts.get('uid-rs')), [3, 3, 3]);
+    assert.deepEqual(cache.nodeList.map((n) => cache.ownerPodsPerNode('uid-rs').get(n)), [3, 3, 3]);
     // A failed binding forgets the assumption; a confirmed one replaces it.
     cache.forget('default/web-0');
     assert.equal(cache.nodeList.reduce((sum, n) => sum + n.podCount, 0), 8);

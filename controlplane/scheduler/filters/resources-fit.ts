@@ -11,16 +11,24 @@ export function insufficient(resource: string): string {
   return `Insufficient ${resource}`;
 }
 
+const INSUFFICIENT_CPU = insufficient('cpu');
+const INSUFFICIENT_MEMORY = insufficient('memory');
+
 export const resourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   forPod(pod) {
-    // cpu and memory first, then the rest in a stable order, as kube-scheduler reports them.
-    const wanted = [...pod.requests].filter(([name, amount]) => amount > 0 && name !== 'pods');
-    wanted.sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const cpu = pod.requests.get('cpu') ?? 0;
+    const memory = pod.requests.get('memory') ?? 0;
+    // cpu and memory first (read from the node's plain fields), then the rest in a stable order,
+    // as kube-scheduler reports them.
+    const others = [...pod.requests].filter(([name, amount]) => amount > 0 && name !== 'pods' && name !== 'cpu' && name !== 'memory');
+    others.sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
     return (node) => {
       let reasons: string[] | undefined;
-      if (node.podCount + 1 > (node.allocatable.get('pods') ?? 0)) (reasons ??= []).push(REASON_TOO_MANY_PODS);
-      for (const [name, amount] of wanted) {
+      if (node.podCount + 1 > node.allocatablePods) (reasons ??= []).push(REASON_TOO_MANY_PODS);
+      if (cpu > 0 && cpu > node.allocatableMilliCpu - node.requestedMilliCpu) (reasons ??= []).push(INSUFFICIENT_CPU);
+      if (memory > 0 && memory > node.allocatableMemory - node.requestedMemory) (reasons ??= []).push(INSUFFICIENT_MEMORY);
+      for (const [name, amount] of others) {
         const free = (node.allocatable.get(name) ?? 0) - (node.requested.get(name) ?? 0);
         if (amount > free) (reasons ??= []).push(insufficient(name));
       }
@@ -30,5 +38,5 @@ export const resourcesFit: FilterPlugin = {
 };
 
 function rank(resource: string): number {
-  return resource === 'cpu' ? 0 : resource === 'memory' ? 1 : resource === 'ephemeral-storage' ? 2 : 3;
+  return resource === 'ephemeral-storage' ? 0 : 1;
 }

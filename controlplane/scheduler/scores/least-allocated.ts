@@ -16,8 +16,8 @@ export const leastAllocatedScore: ScorePlugin = {
   forPod(pod) {
     return {
       score(node) {
-        const cpu = leastAllocated(node.nonZeroMilliCpu + pod.nonZeroMilliCpu, node.allocatable.get('cpu') ?? 0);
-        const memory = leastAllocated(node.nonZeroMemory + pod.nonZeroMemory, node.allocatable.get('memory') ?? 0);
+        const cpu = leastAllocated(node.nonZeroMilliCpu + pod.nonZeroMilliCpu, node.allocatableMilliCpu);
+        const memory = leastAllocated(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
         return Math.floor((cpu + memory) / 2);
       },
     };

@@ -9,11 +9,13 @@ import type { ScorePlugin } from '../framework.js';
 export const ownerSpreadScore: ScorePlugin = {
   name: 'OwnerSpread',
   weight: 2,
-  forPod(pod) {
-    const owner = pod.ownerUid;
-    if (!owner) return undefined;
+  forPod(pod, cluster) {
+    if (!pod.ownerUid) return undefined;
+    // Looked up by node object, not by owner uid on each node: one string lookup per pod instead
+    // of one per node.
+    const counts = cluster.ownerPodsPerNode(pod.ownerUid);
     return {
-      score: (node) => node.ownerCounts.get(owner) ?? 0,
+      score: (node) => counts.get(node) ?? 0,
       normalize(scores) {
         let max = 0;
         for (const s of scores) if (s > max) max = s;
