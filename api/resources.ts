@@ -107,9 +107,21 @@ export const RESOURCES: readonly ResourceType[] = [
   // batch/v1
   resource({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [STATUS] }),
   resource({ group: 'batch', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], categories: ['all'], subresources: [STATUS] }),
+  // autoscaling/v2 and autoscaling/v1: two views of the same stored objects (v2 first: the
+  // preferred version, the one stored)
+  resource({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  resource({ group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   // events.k8s.io/v1
   resource({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
 ];
+
+/**
+ * Each resource once, in its preferred version: what controllers that act on every kind (garbage
+ * collection, namespace deletion) watch, so that a kind served in two versions is not seen twice.
+ */
+export const PREFERRED_RESOURCES: readonly ResourceType[] = RESOURCES.filter(
+  (r, i) => RESOURCES.findIndex((x) => x.group === r.group && x.plural === r.plural) === i,
+);
 
 /** `apps/v1`, or `v1` for the core group. */
 export function apiVersionOf(r: { group: string; version: string }): string {
@@ -153,7 +165,10 @@ export function groupVersions(): { group: string; version: string }[] {
   return [...seen.values()];
 }
 
-/** The served resource `plural` of `group` (core: ''); throws for a resource Skiff does not serve. */
+/**
+ * The served resource `plural` of `group` (core: ''), in its preferred version; throws for a
+ * resource Skiff does not serve.
+ */
 export function resourceFor(group: string, plural: string): ResourceType {
   const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
   if (!r) throw new Error(`Skiff serves no resource ${plural}${group ? `.${group}` : ''}`);

@@ -59,7 +59,8 @@ const kubernetesTypesRoot = dirname(require.resolve('kubernetes-types/package.js
 
 // The names Kubernetes gives Quantity fields and ResourceLists (maps of Quantity): core/v1
 // ResourceRequirements, NodeStatus, ResourceQuota, PersistentVolume(Claim), Pod overhead and
-// resize status, EmptyDir sizeLimit, resourceFieldRef divisor. Used only for types that
+// resize status, EmptyDir sizeLimit, resourceFieldRef divisor, and autoscaling/v2
+// HPAScalingRules tolerance (1.33, newer than kubernetes-types). Used only for properties that
 // kubernetes-types does not declare.
 const QUANTITY_FIELD_NAMES = new Set([
   'requests',
@@ -72,6 +73,7 @@ const QUANTITY_FIELD_NAMES = new Set([
   'divisor',
   'hard',
   'used',
+  'tolerance',
 ]);
 
 // ---------------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ export class ApiServer {
         cache = new WatchCache(this.store, prefix, {}, (err) => this.logger.error({ err, prefix }, 'watch cache restarted'));
         this.caches.set(prefix, cache);
       }
-      this.registries.set(`${r.group}/${r.plural}`, new Registry(r, this.store, strategyFor(r), cache, hooks));
+      this.registries.set(`${r.group}/${r.version}/${r.plural}`, new Registry(r, this.store, strategyFor(r), cache, hooks));
     }
     this.discovery = new Discovery([...RESOURCES, ...(this.extension.discoveryResources ?? [])], () => `${this.options.advertiseAddress ?? '127.0.0.1'}:${this.port}`);
     this.handlerOptions = {
@@ -234,8 +234,8 @@ export class ApiServer {
   }
 
   registryFor(r: ResourceType): Registry {
-    const registry = this.registries.get(`${r.group}/${r.plural}`);
-    if (!registry) throw new Error(`no registry for ${r.group}/${r.plural}`);
+    const registry = this.registries.get(`${r.group}/${r.version}/${r.plural}`);
+    if (!registry) throw new Error(`no registry for ${r.group}/${r.version}/${r.plural}`);
     return registry;
   }
 

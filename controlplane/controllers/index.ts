@@ -14,6 +14,7 @@ import { namespaceController } from './namespace/controller.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, nodeIpamController } from './nodeipam/controller.js';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, nodeLifecycleController } from './nodelifecycle/controller.js';
 import { nodePasswordController } from './nodepassword/controller.js';
+import { DEFAULT_SYNC_PERIOD_MS as DEFAULT_HPA_SYNC_PERIOD_MS, HorizontalPodAutoscalerController } from './podautoscaler/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 
@@ -27,6 +28,11 @@ export interface ControllersConfig {
   /** --node-monitor-period. */
   nodeMonitorPeriodMs: number;
   schedulerName: string;
+  /**
+   * How often each HorizontalPodAutoscaler is reconciled (Kubernetes' 15 s; no flag, as
+   * --horizontal-pod-autoscaler-sync-period is rarely changed: tests shorten it).
+   */
+  horizontalPodAutoscalerSyncPeriodMs: number;
 }
 
 export const DEFAULT_CONTROLLERS_CONFIG: ControllersConfig = {
@@ -35,6 +41,7 @@ export const DEFAULT_CONTROLLERS_CONFIG: ControllersConfig = {
   nodeMonitorGracePeriodMs: DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
   nodeMonitorPeriodMs: DEFAULT_NODE_MONITOR_PERIOD_MS,
   schedulerName: DEFAULT_SCHEDULER_NAME,
+  horizontalPodAutoscalerSyncPeriodMs: DEFAULT_HPA_SYNC_PERIOD_MS,
 };
 
 export function allControllers(partial: Partial<ControllersConfig> = {}): Controller[] {
@@ -52,6 +59,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     new StatefulSetController(),
     new JobController(),
     new CronJobController(),
+    new HorizontalPodAutoscalerController({ syncPeriodMs: config.horizontalPodAutoscalerSyncPeriodMs }),
     new EndpointSliceController(),
     new EndpointsController(),
   ];

@@ -137,6 +137,11 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     assert.equal((cronJob['spec'] as { schedule: string }).schedule, '*/5 * * * *');
   });
 
+  test('autoscale a deployment (an autoscaling/v1 HorizontalPodAutoscaler)', async () => {
+    const hpa = await creates(['autoscale', 'deployment', 'web', '-n', 'pb', '--min=2', '--max=5', '--cpu-percent=80'], '/apis/autoscaling/v1/namespaces/pb/horizontalpodautoscalers/web');
+    assert.equal((hpa['spec'] as { targetCPUUtilizationPercentage: number }).targetCPUUtilizationPercentage, 80);
+  });
+
   test('create serviceaccount', async () => {
     await creates(['create', 'serviceaccount', 'robot', '-n', 'pb'], '/api/v1/namespaces/pb/serviceaccounts/robot');
   });
@@ -164,7 +169,6 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
       ['create', 'quota', 'q', '-n', 'pb', '--hard=cpu=1,memory=1Gi,pods=10'],
       ['create', 'ingress', 'ing', '-n', 'pb', '--rule=example.com/api*=web:80,tls=cert'],
       ['create', 'priorityclass', 'high', '--value=1000', '--description=important'],
-      ['autoscale', 'deployment', 'web', '-n', 'pb', '--min=2', '--max=5', '--cpu-percent=80'],
     ]) {
       const { sent } = await sendsAsJson(args);
       assert.equal(sent.status, 404, `kubectl ${args.join(' ')}`);

@@ -69,7 +69,9 @@ describe('openapi index', () => {
   test('documents are served by group-version path, and only for served ones', () => {
     assert.ok(openapiDocument('api/v1'));
     assert.ok(openapiDocument('/apis/apps/v1'));
-    assert.equal(openapiDocument('apis/autoscaling/v1'), undefined);
+    // autoscaling/v1 is served for HorizontalPodAutoscalers (Scale alone would not make it a group version).
+    assert.ok(openapiDocument('apis/autoscaling/v1'));
+    assert.equal(openapiDocument('apis/policy/v1'), undefined);
     assert.equal(openapiDocument('apis/nope/v1'), undefined);
     assert.deepEqual(JSON.parse(openapiDocumentText('apis/apps/v1') ?? ''), openapiDocument('apis/apps/v1'));
   });

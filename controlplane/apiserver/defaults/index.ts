@@ -5,6 +5,7 @@
 
 import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
+import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
 import { defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
 import { defaultEndpointSlice } from './discovery.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloads.js';
@@ -25,6 +26,7 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'apps/StatefulSet': defaultStatefulSet,
   'batch/Job': defaultJob,
   'batch/CronJob': defaultCronJob,
+  'autoscaling/HorizontalPodAutoscaler': defaultHorizontalPodAutoscaler,
 };
 
 export function applyDefaults(resource: ResourceType, obj: KubeObject): void {

@@ -1,10 +1,12 @@
-// events.k8s.io/v1 Events and core/v1 Events are two views of the same stored objects, as in
-// Kubernetes. Skiff stores the core/v1 form and converts at the API boundary; the field
-// correspondence follows k8s.io/api events/v1 (`regarding` ↔ `involvedObject`, `note` ↔
-// `message`, `deprecated*` ↔ the legacy source/first/last/count fields).
+// Resources served in a second version over one storage convert at the API boundary, as in
+// Kubernetes: autoscaling/v1 HorizontalPodAutoscalers (stored as v2, hpa-conversion.ts) and
+// events.k8s.io/v1 Events (stored as core/v1 Events). For Events the field correspondence
+// follows k8s.io/api events/v1 (`regarding` ↔ `involvedObject`, `note` ↔ `message`,
+// `deprecated*` ↔ the legacy source/first/last/count fields).
 
 import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
+import { hpaV1 } from './hpa-conversion.js';
 
 export interface Conversion {
   /** From the stored (internal) form to the resource's version. */
@@ -41,5 +43,6 @@ const eventsV1: Conversion = {
 };
 
 export function conversionFor(r: ResourceType): Conversion | undefined {
+  if (r.group === 'autoscaling' && r.version === 'v1' && r.plural === 'horizontalpodautoscalers') return hpaV1;
   return r.group === 'events.k8s.io' && r.plural === 'events' ? eventsV1 : undefined;
 }

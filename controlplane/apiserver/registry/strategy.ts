@@ -190,6 +190,13 @@ export function strategyFor(r: ResourceType): Strategy {
       return workloadStrategy(r);
     case 'batch/jobs':
       return workloadStrategy(r, { prepareForCreate: jobPrepareForCreate });
+    case 'autoscaling/horizontalpodautoscalers':
+      return baseStrategy(r, {
+        prepareForCreate(obj) {
+          // Go writes the status' non-optional counts even before the controller's first sync.
+          obj['status'] = r.version === 'v1' ? { currentReplicas: 0, desiredReplicas: 0 } : { desiredReplicas: 0 };
+        },
+      });
     default:
       return baseStrategy(r);
   }

@@ -6,6 +6,7 @@
 import type { KubeObject, ListMeta, PartialObjectMetadata, Table, TableColumnDefinition, TableRow } from '../../../api/objects.js';
 import { apiVersionOf, type ResourceType } from '../../../api/resources.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './apps.js';
+import { horizontalPodAutoscalerPrinter } from './autoscaling.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
 import { configMapPrinter, endpointsPrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { leasePrinter } from './coordination.js';
@@ -57,6 +58,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['apps/controllerrevisions', controllerRevisionPrinter],
   ['batch/jobs', jobPrinter],
   ['batch/cronjobs', cronJobPrinter],
+  ['autoscaling/horizontalpodautoscalers', horizontalPodAutoscalerPrinter],
   ['events.k8s.io/events', eventsEventPrinter],
 ]);
 

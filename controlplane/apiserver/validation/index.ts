@@ -22,6 +22,12 @@ import {
   validateStatefulSetStatusUpdate,
   validateStatefulSetUpdate,
 } from './apps.js';
+import { asHpaV2 } from '../registry/hpa-conversion.js';
+import {
+  validateHorizontalPodAutoscaler,
+  validateHorizontalPodAutoscalerStatusUpdate,
+  validateHorizontalPodAutoscalerUpdate,
+} from './autoscaling.js';
 import { validateJob, validateJobStatusUpdate, validateJobUpdate } from './batch.js';
 import { validateLease, validateLeaseUpdate } from './coordination.js';
 import { validateCronJob, validateCronJobStatusUpdate, validateCronJobUpdate } from './cronjob.js';
@@ -84,6 +90,12 @@ const RULES: Record<string, KindRules> = {
   'apps/ControllerRevision': { create: validateControllerRevision, update: validateControllerRevisionUpdate },
   'batch/Job': { create: validateJob, update: validateJobUpdate, status: validateJobStatusUpdate },
   'batch/CronJob': { create: validateCronJob, update: validateCronJobUpdate, status: validateCronJobStatusUpdate },
+  // Both versions are checked in the v2 form, as Kubernetes checks the internal type.
+  'autoscaling/HorizontalPodAutoscaler': {
+    create: (obj: KubeObject) => validateHorizontalPodAutoscaler(asHpaV2(obj) as never),
+    update: (obj: KubeObject, old: KubeObject) => validateHorizontalPodAutoscalerUpdate(asHpaV2(obj) as never, asHpaV2(old) as never),
+    status: (obj: KubeObject, old: KubeObject) => validateHorizontalPodAutoscalerStatusUpdate(asHpaV2(obj) as never, asHpaV2(old) as never),
+  },
 };
 
 function rulesFor(resource: ResourceType): KindRules | undefined {

@@ -13,7 +13,7 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import type { KubeObject } from '../../../api/objects.js';
-import { RESOURCES, splitApiVersion } from '../../../api/resources.js';
+import { PREFERRED_RESOURCES, RESOURCES, splitApiVersion } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { runWorkers, WorkQueue } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
@@ -26,7 +26,7 @@ export const FINALIZER_ORPHAN = 'orphan';
 
 /** Every served kind that can own or be owned; events and namespaces take no part. */
 export function collectedResources(): ResourceType[] {
-  return RESOURCES.filter((r) => r.kind !== 'Event' && r.kind !== 'Namespace' && r.verbs.includes('watch') && r.verbs.includes('delete'));
+  return PREFERRED_RESOURCES.filter((r) => r.kind !== 'Event' && r.kind !== 'Namespace' && r.verbs.includes('watch') && r.verbs.includes('delete'));
 }
 
 export function garbageCollectorController(options: { workers?: number } = {}): Controller {

@@ -8,7 +8,7 @@ import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js'
 import { isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import type { KubeObject } from '../../../api/objects.js';
-import { RESOURCES, resourceFor } from '../../../api/resources.js';
+import { PREFERRED_RESOURCES, resourceFor } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { runWorkers, WorkQueue } from '../../../api/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
@@ -32,7 +32,7 @@ export function namespaceController(options: { workers?: number } = {}): Control
 
 /** Namespaced resources whose objects a namespace deletion removes. */
 function namespacedResources(): ResourceType[] {
-  return RESOURCES.filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete'));
+  return PREFERRED_RESOURCES.filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete'));
 }
 
 interface Remaining {
