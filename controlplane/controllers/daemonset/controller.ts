@@ -5,7 +5,7 @@
 
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../../api/client.js';
+import { isAlreadyExists, isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { LabelSelector } from '../../../api/labels.js';
@@ -23,6 +23,7 @@ import { PodControl, withTypeMeta } from '../pods/pod-control.js';
 import type { PodObject } from '../pods/pod-control.js';
 import { availabilityRecheckMs } from '../pods/pod-state.js';
 import { syncErrorLogger } from '../sync-errors.js';
+import { writeStatusIfChanged } from '../status-write.js';
 import { FailedPodBackoff } from './backoff.js';
 import { hashOfRevision, maxRevisionNumber, revisionData, revisionHash, revisionMatches, revisionsToDelete } from './history.js';
 import { nodeShouldRunDaemonPod } from './node-eligibility.js';
@@ -346,17 +347,7 @@ class DaemonSetSync {
     const status = daemonSetStatus(ds, nodes, byNode, hash, nowMs);
     // observedGeneration moves only when this sync acted on that generation.
     if (observed) status.observedGeneration = ds.metadata?.generation ?? 0;
-    let current: DaemonSetObject = ds;
-    for (let attempt = 0; daemonSetStatusDiffers(current.status, status); attempt++) {
-      try {
-        await this.ctx.client.updateStatus<DaemonSetObject>(daemonSetsResource, current.metadata?.namespace, { ...current, status });
-        break;
-      } catch (err) {
-        if (isNotFound(err)) break;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        current = await this.ctx.client.get<DaemonSetObject>(daemonSetsResource, ds.metadata?.namespace, ds.metadata?.name ?? '');
-      }
-    }
+    await writeStatusIfChanged(this.ctx.client, daemonSetsResource, ds, status, daemonSetStatusDiffers);
     // Nothing announces that a ready pod has become available: look again then.
     return availabilityRecheckMs(pods, ds.spec?.minReadySeconds ?? 0, nowMs);
   }

@@ -4,7 +4,6 @@
 // expectations so a lagging informer cannot cause double creation) and writes the status.
 
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { isConflict, isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
@@ -20,6 +19,7 @@ import { PodControl } from '../pods/pod-control.js';
 import type { PodObject } from '../pods/pod-control.js';
 import { availabilityRecheckMs, isPodActive } from '../pods/pod-state.js';
 import { errorMessage, syncErrorLogger } from '../sync-errors.js';
+import { writeStatusIfChanged } from '../status-write.js';
 import { BURST_REPLICAS, planReplicas } from './replicas.js';
 import { replicaSetStatus, replicaSetStatusDiffers } from './status.js';
 
@@ -177,7 +177,7 @@ class ReplicaSetSync {
 
     const nowMs = this.now();
     const status = replicaSetStatus(rs, owned, manageError === undefined ? undefined : errorMessage(manageError), nowMs);
-    await this.writeStatus(rs, status);
+    await writeStatusIfChanged(this.ctx.client, replicaSetsResource, rs, status, replicaSetStatusDiffers);
     if (manageError !== undefined) throw manageError;
 
     // Nothing will announce that a ready pod has become available: look again then.
@@ -199,20 +199,4 @@ class ReplicaSetSync {
     else if (action.kind === 'delete') await this.podControl.createAndDeletePods(rs, { delete: action.pods });
   }
 
-  /** Writes the status if it changed; on a conflict re-reads the ReplicaSet once and tries again. */
-  private async writeStatus(rs: ReplicaSetObject, status: ReturnType<typeof replicaSetStatus>): Promise<void> {
-    let current: ReplicaSetObject = rs;
-    for (let attempt = 0; ; attempt++) {
-      if (!replicaSetStatusDiffers(current.status, status)) return;
-      try {
-        await this.ctx.client.updateStatus<ReplicaSetObject>(replicaSetsResource, current.metadata?.namespace, { ...current, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        current = await this.ctx.client.get<ReplicaSetObject>(replicaSetsResource, rs.metadata?.namespace, rs.metadata?.name ?? '');
-        if (current.metadata?.uid !== rs.metadata?.uid) return;
-      }
-    }
-  }
 }

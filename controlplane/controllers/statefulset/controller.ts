@@ -6,7 +6,7 @@
 
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../../api/client.js';
+import { isAlreadyExists, isNotFound } from '../../../api/client.js';
 import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
@@ -22,6 +22,7 @@ import { Expectations } from '../pods/expectations.js';
 import type { PodObject } from '../pods/pod-control.js';
 import { availabilityRecheckMs } from '../pods/pod-state.js';
 import { syncErrorLogger } from '../sync-errors.js';
+import { writeStatusIfChanged } from '../status-write.js';
 import { holdsTemplateOf, newRevision, revisionTemplate, revisionsToTruncate, sortRevisions, updateRevisionSource } from './history.js';
 import type { RevisionObject } from './history.js';
 import { isMemberOf, podRevision } from './identity.js';
@@ -158,7 +159,7 @@ class StatefulSetSync {
     const observedGeneration = processed ? set.metadata?.generation : set.status?.observedGeneration;
     const status = statefulSetStatus(set, counts, { current: currentName, update: updateName, collisionCount }, observedGeneration);
     try {
-      await this.writeStatus(set, status);
+      await writeStatusIfChanged(this.ctx.client, statefulSetsResource, set, status, statefulSetStatusDiffers);
       await this.truncateHistory(set, revisions, pods, [currentName, updateName]);
     } catch (err) {
       error ??= err;
@@ -213,25 +214,6 @@ class StatefulSetSync {
       await this.ctx.client.delete(revisionsResource, set.metadata?.namespace, r.metadata?.name ?? '').catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Status
-
-  /** Writes the status if it changed; on a conflict re-reads the set once and tries again. */
-  private async writeStatus(set: StatefulSetObject, status: ReturnType<typeof statefulSetStatus>): Promise<void> {
-    let current = set;
-    for (let attempt = 0; statefulSetStatusDiffers(current.status, status); attempt++) {
-      try {
-        await this.ctx.client.updateStatus<StatefulSetObject>(statefulSetsResource, current.metadata?.namespace, { ...current, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        current = await this.ctx.client.get<StatefulSetObject>(statefulSetsResource, set.metadata?.namespace, set.metadata?.name ?? '');
-        if (current.metadata?.uid !== set.metadata?.uid) return;
-      }
     }
   }
 }
