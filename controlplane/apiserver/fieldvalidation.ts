@@ -9,12 +9,17 @@
 //
 // Unknown-field paths carry list indices; type-error paths, like Go's, do not. Values of map
 // fields (labels, annotations, ConfigMap data) are data, not fields; free-form fields
-// (RawExtension, FieldsV1) accept anything. Not detected: duplicate keys (JSON.parse keeps the
-// last) and integers written as `1.0` (JSON.parse cannot tell them from `1`).
+// (RawExtension, FieldsV1) accept anything. Duplicate fields, which JSON.parse cannot see, are
+// found in the body's text (duplicatefields.ts, through decodeBody). Not detected: integers
+// written as `1.0` (JSON.parse cannot tell them from `1`).
 
 import { badRequest, fieldError, invalid, type StatusError } from '../../api/errors.js';
 import type { GroupVersionKind } from '../../api/resources.js';
 import { definition, definitionNameOfKind } from '../../api/schema/definitions.js';
+import { decodeLikeGo, duplicateFields, mayHaveDuplicateKeys, yamlDuplicateKeys } from './duplicatefields.js';
+import { decodeObject, isYamlMediaType, mediaTypeOf } from './http.js';
+import { MERGE_PATCH, STRATEGIC_MERGE_PATCH } from './patch/index.js';
+import { PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { FieldPath } from './validation/field-path.js';
 import { INT_OR_STRING, QUANTITY, TIME, MICRO_TIME, RAW_EXTENSION, shortName, type FieldType } from '../../api/schema/model.js';
 
@@ -278,13 +283,18 @@ export function decodeError(gvk: GroupVersionKind, why: string): StatusError {
   return badRequest(`${gvk.kind} in version ${JSON.stringify(gvk.version)} cannot be handled as a ${gvk.kind}: ${why}`);
 }
 
-function strictDecodingMessage(unknown: readonly string[]): string {
-  return `strict decoding error: ${unknown.map((path) => `unknown field ${JSON.stringify(path)}`).join(', ')}`;
+/** runtime.NewStrictDecodingError's message. */
+function strictDecodingMessage(errors: readonly string[]): string {
+  return `strict decoding error: ${errors.join(', ')}`;
+}
+
+function unknownFieldError(path: string): string {
+  return `unknown field ${JSON.stringify(path)}`;
 }
 
 /** Strict validation of a POST or PUT body with unknown fields (400). */
 export function strictDecodingError(gvk: GroupVersionKind, unknown: readonly string[]): StatusError {
-  return decodeError(gvk, strictDecodingMessage(unknown));
+  return decodeError(gvk, strictDecodingMessage(unknown.map(unknownFieldError)));
 }
 
 /**
@@ -297,7 +307,7 @@ export function patchDecodeError(patched: unknown, why: string): StatusError {
 
 /** One `Warning` header value per dropped field: `299 - "unknown field \"spec.foo\""`. */
 export function unknownFieldWarning(path: string): string {
-  return warningHeaderValue(`unknown field ${JSON.stringify(path)}`);
+  return warningHeaderValue(unknownFieldError(path));
 }
 
 /** RFC 7234 warn-code 299 with the text quoted as Go's strconv.QuoteToASCII would. */
@@ -306,33 +316,101 @@ export function warningHeaderValue(text: string): string {
   return `299 - ${quoted}`;
 }
 
+/** A POST or PUT body decoded, with what kube-apiserver's strict decoder would say of it. */
+export interface DecodedBody {
+  obj: Record<string, unknown>;
+  /**
+   * Set when the body has duplicate fields: all its strict errors (duplicate and unknown
+   * fields) in kube-apiserver's order, to use instead of the field walk's unknown fields.
+   */
+  strictErrors?: string[];
+}
+
+/**
+ * Decodes a POST or PUT body (http.ts decodeObject) and, under Strict and Warn, looks for
+ * duplicate fields, which kube-apiserver's strict decoder reports with the unknown ones. A JSON
+ * body with duplicates is decoded again as Go decodes it into the kind's struct (objects given
+ * twice merge). Protobuf has no duplicate keys; Ignore decodes without strictness, as
+ * kube-apiserver does, but keeps JSON.parse's last value where Go would merge.
+ */
+export function decodeBody(gvk: GroupVersionKind, body: Buffer, contentType: string | undefined, directive: FieldValidation): DecodedBody {
+  const media = mediaTypeOf(contentType);
+  if (media === PROTOBUF_MEDIA_TYPE) return { obj: decodeObject(body, contentType, gvk.kind) };
+  const text = body.toString('utf8');
+  const obj = decodeObject(text, contentType, gvk.kind);
+  if (directive === 'Ignore') return { obj };
+  if (isYamlMediaType(media)) {
+    // go-yaml's error comes first, then the JSON decoder's, which finds no repeats in the JSON
+    // converted from YAML (the last value kept).
+    const yamlError = yamlDuplicateKeys(text);
+    return yamlError ? { obj, strictErrors: [yamlError, ...checkFields(gvk, obj).unknown.map(unknownFieldError)] } : { obj };
+  }
+  if (!mayHaveDuplicateKeys(text, obj)) return { obj };
+  const definitionName = definitionNameOfKind(gvk);
+  // A kind without type data decodes into a map, where the last value wins as in JSON.parse.
+  if (!definitionName) return { obj, strictErrors: duplicateFields(text) };
+  const decoded = decodeLikeGo(text, definitionName);
+  return { obj: decoded.value, strictErrors: decoded.strictErrors };
+}
+
+/**
+ * The strict errors of a merge or strategic merge patch body: kube-apiserver decodes it into a
+ * map under Strict and Warn, so its repeated keys (the last one applied) count with the patched
+ * object's unknown fields. Other patch types are not checked.
+ */
+export function patchStrictErrors(contentType: string, body: string, directive: FieldValidation): string[] {
+  const media = mediaTypeOf(contentType);
+  if (directive === 'Ignore' || (media !== MERGE_PATCH && media !== STRATEGIC_MERGE_PATCH)) return [];
+  return duplicateFields(body);
+}
+
 /**
  * Enforces field validation on a POST or PUT body of a built-in kind: a type error is 400
- * whatever the directive, unknown fields are 400 under Strict and dropped (in place) otherwise.
- * Returns the `Warning` header values to send (Warn only).
+ * whatever the directive; strict errors (unknown fields, or `strictErrors` from decodeBody) are
+ * 400 under Strict, and otherwise the unknown fields are dropped (in place). Returns the
+ * `Warning` header values to send (Warn only).
  */
-export function enforceFieldValidation(gvk: GroupVersionKind, obj: unknown, directive: FieldValidation): string[] {
+export function enforceFieldValidation(gvk: GroupVersionKind, obj: unknown, directive: FieldValidation, strictErrors?: readonly string[]): string[] {
   const check = checkFields(gvk, obj);
   if (check.typeErrors[0]) throw decodeError(gvk, check.typeErrors[0]);
-  return settleUnknownFields(gvk, obj, check.unknown, directive, () => strictDecodingError(gvk, check.unknown));
+  const errors = strictErrors ?? check.unknown.map(unknownFieldError);
+  return settleStrictErrors(gvk, obj, errors, check.unknown.length > 0, directive, () => decodeError(gvk, strictDecodingMessage(errors)));
 }
 
-/** The same for the result of a PATCH, which Kubernetes answers with 422 instead of 400. */
-export function enforcePatchedFieldValidation(gvk: GroupVersionKind, patched: unknown, directive: FieldValidation): string[] {
+/**
+ * The same for the result of a PATCH, which Kubernetes answers with 422 instead of 400; the
+ * patch body's own strict errors (patchStrictErrors) come first.
+ */
+export function enforcePatchedFieldValidation(
+  gvk: GroupVersionKind,
+  patched: unknown,
+  directive: FieldValidation,
+  patchErrors: readonly string[] = [],
+): string[] {
   const check = checkFields(gvk, patched);
   if (check.typeErrors[0]) throw patchDecodeError(patched, check.typeErrors[0]);
-  return settleUnknownFields(gvk, patched, check.unknown, directive, () => patchDecodeError(patched, strictDecodingMessage(check.unknown)));
+  const errors = [...patchErrors, ...check.unknown.map(unknownFieldError)];
+  return settleStrictErrors(gvk, patched, errors, check.unknown.length > 0, directive, () => patchDecodeError(patched, strictDecodingMessage(errors)));
 }
 
-function settleUnknownFields(
+function settleStrictErrors(
   gvk: GroupVersionKind,
   obj: unknown,
-  unknown: readonly string[],
+  errors: readonly string[],
+  hasUnknownFields: boolean,
   directive: FieldValidation,
   strictError: () => StatusError,
 ): string[] {
-  if (unknown.length === 0) return [];
-  if (directive === 'Strict') throw strictError();
-  pruneUnknownFields(gvk, obj);
-  return directive === 'Warn' ? unknown.map(unknownFieldWarning) : [];
+  if (errors.length === 0 && !hasUnknownFields) return [];
+  if (directive === 'Strict' && errors.length > 0) throw strictError();
+  if (hasUnknownFields) pruneUnknownFields(gvk, obj);
+  return directive === 'Warn' ? errors.flatMap(warningsOf).map(warningHeaderValue) : [];
+}
+
+const YAML_ERRORS = 'yaml: unmarshal errors:\n';
+
+/** A warning per strict error, and per line of go-yaml's (apiserver's parseYAMLWarnings). */
+function warningsOf(error: string): string[] {
+  if (!error.startsWith(YAML_ERRORS)) return [error];
+  return error.slice(YAML_ERRORS.length).split('\n').map((line) => line.trim());
 }

@@ -55,6 +55,12 @@ export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+const YAML_MEDIA_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
+
+export function isYamlMediaType(media: string): boolean {
+  return YAML_MEDIA_TYPES.has(media);
+}
+
 /**
  * Decodes a request body sent as JSON (the default), YAML or Kubernetes protobuf (which needs
  * the body as bytes). The result must be a JSON object; anything else is a 400 like
@@ -75,9 +81,11 @@ export function decodeObject(input: string | Buffer, contentType: string | undef
         `the object provided is unrecognized (must be of type ${expectedKind}): couldn't get version/kind; json parse error: ${(err as Error).message}`,
       );
     }
-  } else if (media === 'application/yaml' || media === 'application/x-yaml' || media === 'text/yaml') {
+  } else if (isYamlMediaType(media)) {
     try {
-      const docs = YAML.parseAllDocuments(body);
+      // A repeated key is no syntax error to kube-apiserver: its decoder keeps the last one,
+      // and field validation decides about the repeat (fieldvalidation.ts decodeBody).
+      const docs = YAML.parseAllDocuments(body, { uniqueKeys: false });
       if (docs.length !== 1) throw new Error(`expected exactly one YAML document, found ${docs.length}`);
       const doc = docs[0]!;
       if (doc.errors.length > 0) throw doc.errors[0]!;

@@ -270,14 +270,25 @@ function decodeMap(field: Field, entries: Occurrence[], depth: number): Record<s
     while (!reader.done) {
       const { number, wireType } = reader.tag();
       if (number === 1 && wireType === WIRE_BYTES) key = utf8.decode(reader.lengthDelimited());
+      else if (number === 2 && field.repeated && wireType === WIRE_BYTES) value = decodeNamedList(field, reader.lengthDelimited(), depth);
       else if (number === 2 && wireType === (isVarintType(field.type) ? WIRE_VARINT : WIRE_BYTES)) {
         value = decodeValue(field.type, isVarintType(field.type) ? reader.varint() : reader.lengthDelimited(), depth);
       } else reader.skip(wireType, number);
     }
-    // gogo starts every map value at its zero value: a missing one is "", 0 or a zero struct.
-    out[key] = value === undefined ? zeroValue(field.type, depth) : value;
+    // gogo starts every map value at its zero value: a missing one is "", 0 or a zero struct,
+    // and an empty (non-nil) list for a named list.
+    out[key] = value !== undefined ? value : field.repeated ? [] : zeroValue(field.type, depth);
   }
   return out;
+}
+
+/**
+ * A map value that Go declares as a named list (authentication's `type ExtraValue []string`):
+ * protobuf wraps it in a message whose field 1 holds the items, JSON writes the bare list.
+ */
+function decodeNamedList(field: Field, bytes: Uint8Array, depth: number): unknown[] {
+  const items = new Map([[1, { ...field, number: 1, json: 'items', map: false }]]);
+  return (readFields(bytes, 'ExtraValue', items).get(1) ?? []).map((item) => decodeValue(field.type, item, depth));
 }
 
 function decodeValue(type: string, raw: Occurrence, depth: number): unknown {

@@ -17,7 +17,7 @@ import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/regi
 import type { User } from '../auth.js';
 import type { ResourceRequest } from '../requestinfo.js';
 import { checkTypeMeta, dryRunParam } from './incoming.js';
-import { enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation } from '../fieldvalidation.js';
+import { decodeBody, enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation, patchStrictErrors } from '../fieldvalidation.js';
 import { includeObjectParam, renderList, renderObject } from './render.js';
 import { getScale, scaleFromBody, setScale, SCALE_GVK } from './scale.js';
 import { serveWatch } from './watch.js';
@@ -73,9 +73,10 @@ async function readObject(
 ): Promise<KubeObject> {
   const mode = parseFieldValidation(query.get('fieldValidation'), optionsKind);
   const body = await readBodyBytes(req);
-  const obj = decodeObject(body, req.headers['content-type'], gvk.kind) as KubeObject;
+  const decoded = decodeBody(gvk, body, req.headers['content-type'], mode);
+  const obj = decoded.obj as KubeObject;
   checkTypeMeta(gvk, obj);
-  warnings.push(...enforceFieldValidation(gvk, obj, mode));
+  warnings.push(...enforceFieldValidation(gvk, obj, mode, decoded.strictErrors));
   return obj;
 }
 
@@ -179,10 +180,11 @@ export async function handleResource(
       const body = await readBody(req);
       const contentType = req.headers['content-type'] ?? '';
       const mode = parseFieldValidation(query.get('fieldValidation'), 'PatchOptions');
+      const patchErrors = patchStrictErrors(contentType, body, mode);
       if (subresource === 'scale') {
         const current = await registry.get(namespace, name!);
         const patched = applyPatch(contentType, SCALE_GVK, getScale(current) as KubeObject, body);
-        warnings.push(...enforcePatchedFieldValidation(SCALE_GVK, patched, mode));
+        warnings.push(...enforcePatchedFieldValidation(SCALE_GVK, patched, mode, patchErrors));
         const { replicas, resourceVersion } = scaleFromBody(patched);
         const updated = await setScale(registry, namespace, name!, replicas, resourceVersion, { dryRun, fence });
         addWarnings(res, warnings);
@@ -194,7 +196,7 @@ export async function handleResource(
         (current) => {
           const patched = applyPatch(contentType, gvk, current, body);
           checkTypeMeta(gvk, patched);
-          warnings.splice(0, warnings.length, ...enforcePatchedFieldValidation(gvk, patched, mode));
+          warnings.splice(0, warnings.length, ...enforcePatchedFieldValidation(gvk, patched, mode, patchErrors));
           return patched;
         },
         { dryRun, subresource, fence },
