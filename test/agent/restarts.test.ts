@@ -28,7 +28,14 @@ describe('agent: restarts', () => {
         containers: [shell('main', image, 'x=0123456789abcdef; while true; do x=$x$x; done', { resources: { limits: { memory: '16Mi' } } })],
       },
     });
-    const pod = await h.waitForPod('hungry', (p) => (p.status?.phase === 'Failed' ? p : undefined), 30_000, 'Failed');
+    // Docker may handle the container's exit just before its OOM event: the agent first reports
+    // the exit (reason Error), then refreshes the container on the 'oom' event. Wait for that.
+    const pod = await h.waitForPod(
+      'hungry',
+      (p) => (p.status?.phase === 'Failed' && containerStatus(p, 'main')?.state?.terminated?.reason === 'OOMKilled' ? p : undefined),
+      30_000,
+      'Failed with OOMKilled',
+    );
     const terminated = containerStatus(pod, 'main').state.terminated;
     assert.equal(terminated.reason, 'OOMKilled');
     assert.equal(terminated.exitCode, 137);
