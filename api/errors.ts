@@ -23,7 +23,8 @@ export type StatusReason =
   | 'ServiceUnavailable';
 
 export interface StatusCause {
-  type?: string;
+  /** The cause's type (Go's CauseType, which JSON names `reason`): FieldValueInvalid, DisruptionBudget... */
+  reason?: string;
   message?: string;
   field?: string;
 }
@@ -291,6 +292,6 @@ export function invalid(kind: { group: string; kind: string }, name: string, err
     name,
     group: kind.group,
     kind: kind.kind,
-    causes: errs.map((e) => ({ type: e.type, message: fieldErrorBody(e), field: e.field })),
+    causes: errs.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
   });
 }

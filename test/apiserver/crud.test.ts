@@ -215,6 +215,10 @@ describe('API server object semantics', () => {
     for (const f of ['metadata.name', 'metadata.labels', 'spec.containers[0].ports[0].containerPort', 'spec.containers[1].name']) {
       assert.ok(fields.includes(f), `cause for ${f} in ${JSON.stringify(fields)}`);
     }
+    // Each cause's type is under `reason`, as Go's StatusCause names it in JSON.
+    const duplicateName = res.body.details.causes.find((cause: any) => cause.field === 'spec.containers[1].name');
+    assert.equal(duplicateName.reason, 'FieldValueDuplicate');
+    assert.equal(duplicateName.type, undefined);
     const list = await c.api('GET', '/api/v1/namespaces/default/pods');
     assert.equal(list.body.items.filter((p: any) => p.metadata.name === 'Bad_Name').length, 0);
   });

@@ -716,7 +716,7 @@ export class Registry {
       '',
       `unable to create new content in namespace ${namespace} because it is being terminated`,
     );
-    err.details!.causes = [{ type: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }];
+    err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }];
     return new StatusError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, err.details);
   }
 }
