@@ -82,6 +82,8 @@ export const RESOURCES: readonly ResourceType[] = [
       STATUS,
       { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
       { name: 'log', kind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
+      // What `kubectl drain` looks for in discovery to evict rather than delete.
+      { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
       // Connect subresources: served on upgraded connections only (controlplane/apiserver/podstreams.ts).
       { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'], connect: true },
       { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'], connect: true },
@@ -111,6 +113,8 @@ export const RESOURCES: readonly ResourceType[] = [
   // preferred version, the one stored)
   resource({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   resource({ group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  // policy/v1
+  resource({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [STATUS] }),
   // events.k8s.io/v1
   resource({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
 ];

@@ -6,6 +6,7 @@ import type { Controller } from './context.js';
 import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DeploymentController } from './deployment/controller.js';
+import { DisruptionController } from './disruption/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
 import { EndpointsController } from './endpointslice/endpoints-controller.js';
 import { garbageCollectorController } from './garbagecollector/controller.js';
@@ -60,6 +61,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     new JobController(),
     new CronJobController(),
     new HorizontalPodAutoscalerController({ syncPeriodMs: config.horizontalPodAutoscalerSyncPeriodMs }),
+    new DisruptionController(),
     new EndpointSliceController(),
     new EndpointsController(),
   ];

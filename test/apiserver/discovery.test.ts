@@ -24,10 +24,13 @@ describe('discovery and OpenAPI', () => {
     const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
     assert.deepEqual(pods.shortNames, ['po']);
     assert.equal(pods.scope, 'Namespaced');
-    assert.deepEqual(pods.subresources.map((s: any) => s.subresource).sort(), ['attach', 'binding', 'exec', 'log', 'portforward', 'status']);
+    assert.deepEqual(pods.subresources.map((s: any) => s.subresource).sort(), ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'status']);
+    // kubectl drain evicts (rather than deletes) when discovery lists this subresource.
+    const eviction = pods.subresources.find((s: any) => s.subresource === 'eviction');
+    assert.deepEqual(eviction.responseKind, { group: 'policy', version: 'v1', kind: 'Eviction' });
     const groups = await c.api('GET', '/apis', { headers: { accept: AGGREGATED_ACCEPT } });
     const names = groups.body.items.map((g: any) => g.metadata.name);
-    for (const g of ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io']) assert.ok(names.includes(g), g);
+    for (const g of ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'policy']) assert.ok(names.includes(g), g);
     const apps = groups.body.items.find((g: any) => g.metadata.name === 'apps');
     const deployments = apps.versions[0].resources.find((r: any) => r.resource === 'deployments');
     const scale = deployments.subresources.find((s: any) => s.subresource === 'scale');

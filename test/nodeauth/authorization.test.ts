@@ -113,6 +113,9 @@ describe('what a node may do (Node authorizer and NodeRestriction)', () => {
     // Not the spec, not new pods, not bindings.
     assertForbidden(await asA('PATCH', '/api/v1/namespaces/default/pods/pod-a', { metadata: { labels: { x: 'y' } } }, MERGE), /cannot patch resource "pods" in API group "" in the namespace "default"/);
     assertForbidden(await asA('POST', '/api/v1/namespaces/default/pods', pod('pod-new', 'node-a')), /cannot create resource "pods"/);
+    // Nor evictions, even of its own pods: those are the cluster admin's (kubectl drain).
+    const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'pod-a' } };
+    assertForbidden(await asA('POST', '/api/v1/namespaces/default/pods/pod-a/eviction', eviction), /cannot create resource "pods\/eviction" in API group "" in the namespace "default"/);
 
     assertForbidden(await asA('DELETE', '/api/v1/namespaces/default/pods/pod-b'), /can only delete pods with spec.nodeName set to itself/);
     assert.equal((await cluster.api('GET', '/api/v1/namespaces/default/pods/pod-b')).status, 200, 'pod-b survives');

@@ -142,6 +142,11 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     assert.equal((hpa['spec'] as { targetCPUUtilizationPercentage: number }).targetCPUUtilizationPercentage, 80);
   });
 
+  test('create poddisruptionbudget (policy/v1)', async () => {
+    const pdb = await creates(['create', 'poddisruptionbudget', 'pdb', '-n', 'pb', '--selector=app=web', '--min-available=50%'], '/apis/policy/v1/namespaces/pb/poddisruptionbudgets/pdb');
+    assert.equal((pdb['spec'] as { minAvailable: string }).minAvailable, '50%');
+  });
+
   test('create serviceaccount', async () => {
     await creates(['create', 'serviceaccount', 'robot', '-n', 'pb'], '/api/v1/namespaces/pb/serviceaccounts/robot');
   });
@@ -165,7 +170,6 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     for (const args of [
       ['create', 'role', 'reader', '-n', 'pb', '--verb=get,list', '--resource=pods'],
       ['create', 'rolebinding', 'read', '-n', 'pb', '--role=reader', '--user=alice', '--serviceaccount=pb:robot'],
-      ['create', 'poddisruptionbudget', 'pdb', '-n', 'pb', '--selector=app=web', '--min-available=50%'],
       ['create', 'quota', 'q', '-n', 'pb', '--hard=cpu=1,memory=1Gi,pods=10'],
       ['create', 'ingress', 'ing', '-n', 'pb', '--rule=example.com/api*=web:80,tls=cert'],
       ['create', 'priorityclass', 'high', '--value=1000', '--description=important'],
@@ -175,7 +179,23 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     }
   });
 
-  test('drain deletes with protobuf DeleteOptions', async () => {
+  test('drain evicts with a policy/v1 Eviction (kubectl v1.32 sends it as JSON)', async () => {
+    assert.equal((await c.api('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' } } })).status, 201);
+    const pod = await c.api('POST', '/api/v1/namespaces/pb/pods', {
+      body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'evicted' }, spec: { nodeName: 'n2', containers: [{ name: 'c', image: 'busybox' }] } },
+    });
+    assert.equal(pod.status, 201);
+    // No agent runs the pod, so it stays terminating and drain gives up after its timeout.
+    const { sent } = await run(['drain', 'n2', '--force', '--grace-period=7', '--timeout=1s'], 'POST');
+    assert.equal(sent.path, '/api/v1/namespaces/pb/pods/evicted/eviction');
+    const body = sent.contentType === PROTOBUF_MEDIA_TYPE ? decodeProtobufObject(sent.body, 'Eviction') : (JSON.parse(sent.body.toString('utf8')) as Json);
+    assertCarries(body, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evicted', namespace: 'pb' }, deleteOptions: { gracePeriodSeconds: 7 } });
+    assert.equal(sent.status, 201);
+    const after = await c.api<{ metadata: Json }>('GET', '/api/v1/namespaces/pb/pods/evicted');
+    assert.equal(after.body.metadata['deletionGracePeriodSeconds'], 7);
+  });
+
+  test('drain --disable-eviction deletes with protobuf DeleteOptions', async () => {
     const node = await c.api('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } });
     assert.equal(node.status, 201);
     const pod = await c.api('POST', '/api/v1/namespaces/pb/pods', {
@@ -183,7 +203,7 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     });
     assert.equal(pod.status, 201);
     // No agent runs the pod, so it stays terminating and drain gives up after its timeout.
-    const { sent } = await run(['drain', 'n1', '--force', '--grace-period=7', '--timeout=1s'], 'DELETE');
+    const { sent } = await run(['drain', 'n1', '--force', '--disable-eviction', '--grace-period=7', '--timeout=1s'], 'DELETE');
     assert.equal(sent.contentType, PROTOBUF_MEDIA_TYPE);
     assert.equal(sent.path, '/api/v1/namespaces/pb/pods/bound');
     assert.deepEqual(decodeProtobufObject(sent.body, 'DeleteOptions'), { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 7 });

@@ -71,7 +71,8 @@ describe('openapi index', () => {
     assert.ok(openapiDocument('/apis/apps/v1'));
     // autoscaling/v1 is served for HorizontalPodAutoscalers (Scale alone would not make it a group version).
     assert.ok(openapiDocument('apis/autoscaling/v1'));
-    assert.equal(openapiDocument('apis/policy/v1'), undefined);
+    assert.ok(openapiDocument('apis/policy/v1'));
+    assert.equal(openapiDocument('apis/rbac.authorization.k8s.io/v1'), undefined);
     assert.equal(openapiDocument('apis/nope/v1'), undefined);
     assert.deepEqual(JSON.parse(openapiDocumentText('apis/apps/v1') ?? ''), openapiDocument('apis/apps/v1'));
   });

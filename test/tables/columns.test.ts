@@ -32,6 +32,7 @@ const EXPECTED: Record<string, Col[]> = {
   'batch/jobs': [s('Name'), s('Status'), s('Completions'), s('Duration'), s('Age'), wide('Containers'), wide('Images'), wide('Selector')],
   'batch/cronjobs': [s('Name'), s('Schedule'), s('Timezone'), ['Suspend', 'boolean', 0], i('Active'), s('Last Schedule'), s('Age'), wide('Containers'), wide('Images'), wide('Selector')],
   'autoscaling/horizontalpodautoscalers': [s('Name'), s('Reference'), s('Targets'), s('MinPods'), i('MaxPods'), i('Replicas'), s('Age')],
+  'policy/poddisruptionbudgets': [s('Name'), s('Min Available'), s('Max Unavailable'), i('Allowed Disruptions'), s('Age')],
 };
 
 void describe('column definitions', () => {

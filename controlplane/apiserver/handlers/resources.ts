@@ -9,6 +9,7 @@ import type { Status } from '../../../api/errors.js';
 import { parseFieldSelector } from '../../../api/fields.js';
 import { parseLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
+import { resourceFor } from '../../../api/resources.js';
 import type { GroupVersionKind, ResourceType } from '../../../api/resources.js';
 import { addWarnings, decodeObject, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
 import { applyPatch } from '../patch/index.js';
@@ -19,6 +20,7 @@ import type { ResourceRequest } from '../requestinfo.js';
 import { checkTypeMeta, dryRunParam } from './incoming.js';
 import { decodeBody, enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation, patchStrictErrors } from '../fieldvalidation.js';
 import { includeObjectParam, renderList, renderObject } from './render.js';
+import { evict } from './eviction.js';
 import { getScale, scaleFromBody, setScale, SCALE_GVK } from './scale.js';
 import { serveWatch } from './watch.js';
 import { kubeTime } from '../../../api/time.js';
@@ -152,6 +154,10 @@ export async function handleResource(
 
     case 'create': {
       if (subresource === 'binding') return bind(registry, req, res, namespace!, name!, query, fence);
+      if (subresource === 'eviction') {
+        const budgets = options.registryFor(resourceFor('policy', 'poddisruptionbudgets'));
+        return evict({ pods: registry, budgets }, req, res, namespace!, name!, query, fence);
+      }
       if (subresource) throw methodNotAllowed(`create is not supported on ${resource.plural}/${subresource}`);
       const obj = await readObject(req, gvk, query, warnings, 'CreateOptions');
       if (name !== undefined) throw methodNotAllowed('POST requires a collection URL');

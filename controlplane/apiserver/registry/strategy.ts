@@ -197,6 +197,15 @@ export function strategyFor(r: ResourceType): Strategy {
           obj['status'] = r.version === 'v1' ? { currentReplicas: 0, desiredReplicas: 0 } : { desiredReplicas: 0 };
         },
       });
+    case 'policy/poddisruptionbudgets':
+      // Spec changes count in generation: eviction trusts a PDB's status only once the
+      // disruption controller has observed the current generation.
+      return workloadStrategy(r, {
+        prepareForCreate(obj) {
+          // Go writes the status' non-optional counts even before the controller's first sync.
+          obj['status'] = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
+        },
+      });
     default:
       return baseStrategy(r);
   }

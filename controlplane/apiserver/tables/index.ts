@@ -10,6 +10,7 @@ import { horizontalPodAutoscalerPrinter } from './autoscaling.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
 import { configMapPrinter, endpointsPrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { leasePrinter } from './coordination.js';
+import { podDisruptionBudgetPrinter } from './policy.js';
 import { defaultPrinter } from './defaultTable.js';
 import { endpointSlicePrinter } from './discovery.js';
 import { coreEventPrinter, eventsEventPrinter } from './events.js';
@@ -59,6 +60,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['batch/jobs', jobPrinter],
   ['batch/cronjobs', cronJobPrinter],
   ['autoscaling/horizontalpodautoscalers', horizontalPodAutoscalerPrinter],
+  ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
   ['events.k8s.io/events', eventsEventPrinter],
 ]);
 

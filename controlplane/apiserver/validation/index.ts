@@ -29,6 +29,7 @@ import {
   validateHorizontalPodAutoscalerUpdate,
 } from './autoscaling.js';
 import { validateJob, validateJobStatusUpdate, validateJobUpdate } from './batch.js';
+import { validatePodDisruptionBudget, validatePodDisruptionBudgetStatusUpdate, validatePodDisruptionBudgetUpdate } from './policy.js';
 import { validateLease, validateLeaseUpdate } from './coordination.js';
 import { validateCronJob, validateCronJobStatusUpdate, validateCronJobUpdate } from './cronjob.js';
 import {
@@ -95,6 +96,11 @@ const RULES: Record<string, KindRules> = {
     create: (obj: KubeObject) => validateHorizontalPodAutoscaler(asHpaV2(obj) as never),
     update: (obj: KubeObject, old: KubeObject) => validateHorizontalPodAutoscalerUpdate(asHpaV2(obj) as never, asHpaV2(old) as never),
     status: (obj: KubeObject, old: KubeObject) => validateHorizontalPodAutoscalerStatusUpdate(asHpaV2(obj) as never, asHpaV2(old) as never),
+  },
+  'policy/PodDisruptionBudget': {
+    create: validatePodDisruptionBudget,
+    update: validatePodDisruptionBudgetUpdate,
+    status: validatePodDisruptionBudgetStatusUpdate,
   },
 };
 
