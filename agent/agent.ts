@@ -32,7 +32,7 @@ import { PodEvents } from './pods/events.js';
 import { PodManager } from './pods/manager.js';
 import { ReferencedObjects } from './pods/referenced-objects.js';
 import { ProbeManager } from './probes/manager.js';
-import { dockerErrorMessage, dockerFromHost, Engine } from './runtime/engine.js';
+import { dockerErrorMessage, dockerFromHost, Engine, engineIsLocal } from './runtime/engine.js';
 import { ImageService } from './runtime/images.js';
 import { ContainerInventory } from './runtime/inventory.js';
 import { DockerLogs } from './runtime/logs.js';
@@ -255,7 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     client,
     registry: metrics.registry,
     logs: new DockerLogs(engine, manager.locateContainer),
-    streams: new DockerSessions(engine, manager.locateContainer, manager.locatePodAddress),
+    streams: new DockerSessions(engine, manager.locateContainer, manager.locatePodNetwork, engineIsLocal(config.dockerHost) ? undefined : config.dockerHost),
     usage: new DockerUsage(engine, manager.runningContainers),
     ready,
     async close() {

@@ -64,6 +64,8 @@ export interface StreamSession {
 export interface PodPorts {
   /** Connects to `port` in the pod's network; rejects with the reason when nothing answers. */
   connect(port: number): Promise<Duplex>;
+  /** Lets go of what connecting needs (the session ended); connections made stay open. */
+  close?(): void;
 }
 
 /**

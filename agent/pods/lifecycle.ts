@@ -2,7 +2,7 @@
 // to the pod, or a sleep. As in Kubernetes, a failed preStop is reported and termination goes on
 // (termination.ts); a failed postStart is reported and kills the container (start.ts).
 
-import type { Container, LifecycleHandler } from 'kubernetes-types/core/v1.js';
+import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.js';
 import type { Engine } from '../runtime/engine.js';
 import { execInContainer } from '../runtime/exec.js';
 import { httpProbe } from '../probes/http.js';
@@ -39,4 +39,18 @@ export async function runLifecycleHandler(
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * What went wrong, worded as the kubelet's handler runner words it ("Exec lifecycle hook ([sh -c
+ * …]) for Container "web" in Pod "web-1_default(uid)" failed - error: …"), for the container's
+ * status, not for events (the kubelet keeps hook output out of events: it may hold secrets).
+ */
+export function hookFailureMessage(handler: LifecycleHandler, container: Container, pod: Pod, failure: string): string {
+  const meta = pod.metadata ?? {};
+  const subject = `for Container "${container.name}" in Pod "${meta.name}_${meta.namespace}(${meta.uid})" failed - error: ${failure}`;
+  if (handler.exec) return `Exec lifecycle hook ([${(handler.exec.command ?? []).join(' ')}]) ${subject}`;
+  if (handler.httpGet) return `HTTP lifecycle hook (${handler.httpGet.path ?? ''}) ${subject}`;
+  if (handler.tcpSocket) return `TCPSocket lifecycle hook ${subject}`;
+  return `Lifecycle hook ${subject}`;
 }

@@ -12,7 +12,7 @@ import type { RunningContainers } from '../runtime/stats.js';
 import type { RuntimeContainer } from '../runtime/inventory.js';
 import { isActive } from '../runtime/inventory.js';
 import type { ContainerLocator } from '../runtime/logs.js';
-import type { PodAddressLocator } from '../runtime/sessions.js';
+import type { PodNetworkLocator } from '../runtime/sessions.js';
 import { hasEnded, isPendingStart } from '../status/podstatus.js';
 import { instancesOf, latestSandbox } from './actions.js';
 import type { WorkerContext } from './context.js';
@@ -105,17 +105,14 @@ export class PodManager {
     return [...byPod.values()];
   };
 
-  /**
-   * Where `kubectl port-forward` connects for a pod: its sandbox's IP on the pod network (the
-   * host reaches it over the bridge), or the node's for a hostNetwork pod.
-   */
-  readonly locatePodAddress: PodAddressLocator = (namespace, name) => {
+  /** Where `kubectl port-forward` connects for a pod: its sandbox's network, or the node's for a hostNetwork pod. */
+  readonly locatePodNetwork: PodNetworkLocator = (namespace, name) => {
     const pod = this.informer.getByName(namespace, name);
     if (!pod) throw notFound({ group: '', resource: 'pods' }, name);
-    if (pod.spec?.hostNetwork) return this.ctx.hostIp;
+    if (pod.spec?.hostNetwork) return { hostNetwork: true, ip: this.ctx.hostIp };
     const sandbox = latestSandbox(this.ctx.inventory.forPod(pod.metadata?.uid ?? ''));
     if (!sandbox?.ip || !isActive(sandbox)) throw badRequest(`pod ${name} has no running sandbox to forward ports to (phase ${pod.status?.phase ?? 'Pending'})`);
-    return sandbox.ip;
+    return { hostNetwork: false, ip: sandbox.ip, sandboxId: sandbox.id };
   };
 
   /** The Docker container behind `kubectl logs`, with the kubelet's error messages. */

@@ -13,14 +13,16 @@ import type { RuntimeContainer } from '../runtime/inventory.js';
 import type { ContainerIdentity } from '../runtime/labels.js';
 import { containerCreateOptions, containerSpecHash } from '../runtime/specs.js';
 import type { WaitingReason } from '../status/podstatus.js';
+import { exitCodeOf } from '../status/podstatus.js';
 import type { PreparedVolume } from '../volumes/volumes.js';
 import { containerBinds, VolumeError } from '../volumes/volumes.js';
 import type { ContainerStart } from './actions.js';
+import { shouldRestart } from './actions.js';
 import { goDuration } from './backoff.js';
 import type { WorkerContext } from './context.js';
 import { podDir } from './context.js';
 import { ContainerConfigError, containerEnv, expandCommand } from './env.js';
-import { runLifecycleHandler } from './lifecycle.js';
+import { hookFailureMessage, runLifecycleHandler } from './lifecycle.js';
 import { killContainer, MINIMUM_GRACE_SECONDS } from './termination.js';
 
 export type StepResult = { ok: true } | { ok: false; retryMs: number };
@@ -165,14 +167,16 @@ export async function startContainer(
   }
   events.container(pod, container, 'Normal', 'Created', `Created container: ${container.name}`);
   waiting.delete(container.name);
-  return startCreated(ctx, pod, container, id, start.restartCount, sandbox.ip);
+  return startCreated(ctx, pod, container, id, start.restartCount, sandbox.ip, waiting);
 }
 
 /**
  * Starts a created container (also one left created by an agent that stopped in between), then
- * runs its postStart hook. As in Kubernetes, the hook runs once the container has started and a
- * hook that fails kills the container (its restart policy then applies); Skiff bounds the hook by
- * the pod's termination grace period, where the kubelet would wait for a hung hook forever.
+ * runs its postStart hook, as the kubelet's startContainer does: the caller waits for the hook,
+ * so the pod's status, reported before the sync acted, shows the container waiting
+ * (ContainerCreating) until the hook is done. A hook that fails kills the container; while its
+ * restart policy brings it back, it waits with reason PostStartHookError. Skiff bounds the hook
+ * by the pod's termination grace period, where the kubelet would wait for a hung hook forever.
  */
 export async function startCreated(
   ctx: WorkerContext,
@@ -181,6 +185,7 @@ export async function startCreated(
   id: string,
   restartCount: number,
   podIp: string | undefined,
+  waiting: Map<string, WaitingReason>,
 ): Promise<StepResult> {
   try {
     await ctx.engine.call('start_container', (d) => d.getContainer(id).start());
@@ -199,8 +204,14 @@ export async function startCreated(
     const graceSeconds = pod.spec?.terminationGracePeriodSeconds ?? 30;
     const failed = await runLifecycleHandler(ctx.engine, postStart, container, id, podIp, Math.max(MINIMUM_GRACE_SECONDS, graceSeconds) * 1000);
     if (failed) {
-      ctx.events.container(pod, container, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${failed}`);
+      const message = hookFailureMessage(postStart, container, pod, failed);
+      ctx.logger.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: container.name, message }, 'postStart hook failed');
+      // The event says no more, as the kubelet's: the hook's output may hold secrets.
+      ctx.events.container(pod, container, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
       await killContainer(ctx, { pod, instance: started, container, gracePeriodSeconds: graceSeconds, message: 'FailedPostStartHook', podIp });
+      const killed = ctx.inventory.get(id);
+      const policy = container.restartPolicy ?? pod.spec?.restartPolicy;
+      if (killed && shouldRestart(policy, exitCodeOf(killed))) waiting.set(container.name, { reason: 'PostStartHookError', message });
     }
   }
   return { ok: true };

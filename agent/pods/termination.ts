@@ -32,7 +32,11 @@ export async function killContainer(ctx: WorkerContext, request: KillRequest): P
   const preStop = request.container?.lifecycle?.preStop ?? instance.identity.preStop;
   if (preStop && request.gracePeriodSeconds > 0) {
     const failed = await runLifecycleHandler(ctx.engine, preStop, spec, instance.id, request.podIp, grace * 1000);
-    if (failed) ctx.events.container(pod, spec, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${failed}`);
+    if (failed) {
+      ctx.logger.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: name, failure: failed }, 'preStop hook failed');
+      // The event says no more, as the kubelet's: the hook's output may hold secrets.
+      ctx.events.container(pod, spec, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    }
   }
   const left = Math.max(MINIMUM_GRACE_SECONDS, Math.ceil((deadline - Date.now()) / 1000));
   ctx.probes.forget(instance.id);

@@ -1,10 +1,12 @@
 // One pod's worker: it owns every change to the pod's containers and serialises them (one sync
 // at a time; requests during a sync cause one more). A sync reads the pod (from the informer)
-// and its containers (from the inventory), asks computePodActions for the next steps, carries
-// them out, repeats while the steps unlock more (a new sandbox → its containers), then reports
-// the status. A pod being deleted, or gone from the API, is terminated instead: containers
-// stopped with their grace period, the final status written and the pod object deleted with a
-// uid precondition, then its containers and files removed. Failed syncs retry with back-off.
+// and its containers (from the inventory), reports the status as it finds it (as the kubelet
+// does before acting), asks computePodActions for the next steps, carries them out, repeats
+// while the steps unlock more (a new sandbox → its containers), then reports the status again.
+// Status writes go out in order, one at a time. A pod being deleted, or gone from the API, is
+// terminated instead: containers stopped with their grace period, the final status written and
+// the pod object deleted with a uid precondition, then its containers and files removed. Failed
+// syncs retry with back-off.
 
 import { rm } from 'node:fs/promises';
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
@@ -19,7 +21,7 @@ import { computePodStatus, hasEnded } from '../status/podstatus.js';
 import { forgetProjections } from '../volumes/atomic-writer.js';
 import type { PreparedVolume } from '../volumes/volumes.js';
 import { prepareVolumes, releaseVolumes, VolumeError } from '../volumes/volumes.js';
-import type { PodActions } from './actions.js';
+import type { ContainerStart, PodActions } from './actions.js';
 import { computePodActions, instancesOf, latestSandbox, newestFirst } from './actions.js';
 import { goDuration } from './backoff.js';
 import type { WorkerContext } from './context.js';
@@ -61,6 +63,22 @@ export function podFromLabels(containers: RuntimeContainer[]): Pod {
   };
 }
 
+/**
+ * Starts containers in their spec order, each one after the postStart hooks of those before it:
+ * the kubelet starts a pod's containers one by one and runs each one's hook inside its start,
+ * so a hook holds back the containers after it (Istio's holdApplicationUntilProxyStarts relies
+ * on it). Containers with no hook before them start together, which nobody can tell apart.
+ */
+export async function startInOrder<T>(starts: ContainerStart[], start: (s: ContainerStart) => Promise<T>): Promise<T[]> {
+  let hooksBefore: Promise<unknown> = Promise.resolve();
+  const results = starts.map((s) => {
+    const result = hooksBefore.then(() => start(s));
+    if (s.container.lifecycle?.postStart) hooksBefore = result;
+    return result;
+  });
+  return Promise.all(results);
+}
+
 export class PodWorker {
   private pod: Pod | undefined;
   private lastKnown: Pod | undefined;
@@ -77,6 +95,7 @@ export class PodWorker {
   private startObserved = false;
   private adopted: boolean;
   private idle: Promise<void> = Promise.resolve();
+  private statusWrites: Promise<void> = Promise.resolve();
   private finishIdle: () => void = () => {};
 
   constructor(
@@ -175,6 +194,14 @@ export class PodWorker {
       return undefined;
     }
     if (deadlineInMs !== undefined) later(deadlineInMs);
+    // As the kubelet's syncPod does, report the pod as it is before acting on it: while an
+    // action takes its time (an image pull, a postStart hook, which runs inside the start), the
+    // status shows the containers it concerns as they were (waiting, ContainerCreating), not as
+    // running and ready before they are. Nothing waits for this write (the kubelet's status
+    // manager writes asynchronously too): pods keep being run while the API server is away.
+    this.publishStatus(pod, await this.computeStatus(pod, false)).catch((err: unknown) =>
+      this.ctx.logger.debug({ pod: this.describe(), err: String(err) }, 'pod status before the sync not written'),
+    );
     if (pod.spec?.hostNetwork || this.ctx.network.ready) {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const progressed = await this.step(pod, later);
@@ -236,7 +263,9 @@ export class PodWorker {
       const specs = new Map(specContainers(pod).map((c) => [c.name, c]));
       const podIp = latestSandbox(containers)?.ip;
       await Promise.all(
-        actions.startCreated.map((c) => startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount, podIp)),
+        actions.startCreated.map((c) =>
+          startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount, podIp, this.waiting),
+        ),
       );
       return true;
     }
@@ -271,7 +300,7 @@ export class PodWorker {
     const sandbox = latestSandbox(containers);
     if (!sandbox) return false;
     if (!(await this.ensureVolumes(pod, later))) return false;
-    const results = await Promise.all(actions.start.map((s) => startContainer(ctx, pod, s, sandbox, this.volumes!, this.waiting)));
+    const results = await startInOrder(actions.start, (s) => startContainer(ctx, pod, s, sandbox, this.volumes!, this.waiting));
     for (const r of results) if (!r.ok) later(r.retryMs);
     // Started init containers finish in their own time; their exit wakes the worker.
     return false;
@@ -367,7 +396,14 @@ export class PodWorker {
     });
   }
 
-  private async publishStatus(pod: Pod, status: PodStatus): Promise<void> {
+  /** Writes the status after the writes before it: one at a time, in order. */
+  private publishStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const write = this.statusWrites.then(() => this.writeStatus(pod, status));
+    this.statusWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
     try {
       await this.ctx.statusWriter.write(pod, status);
     } catch (err) {

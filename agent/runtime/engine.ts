@@ -17,6 +17,11 @@ export function dockerFromHost(host = 'unix:///var/run/docker.sock'): Docker {
   throw new Error(`unsupported --docker-host "${host}": use unix:///path or tcp://host:port`);
 }
 
+/** Whether the engine runs on this host (a unix socket), so that its containers' processes and namespaces are ours to see. */
+export function engineIsLocal(host = 'unix:///var/run/docker.sock'): boolean {
+  return host.startsWith('unix://') || host.startsWith('/');
+}
+
 /** An error from the Engine API: docker-modem puts the HTTP status and Docker's message on it. */
 interface ModemError {
   statusCode?: number;

@@ -2,43 +2,81 @@
 // `kubectl logs` (the current instance), the exec is created (or the attach prepared) before the
 // caller's connection is upgraded, so that an unknown container or one that is not running is an
 // HTTP error kubectl can print, and the process's streams are Docker's hijacked connection:
-// stdout and stderr framed (demux.ts) unless the session has a TTY. Port-forwarding connects to
-// the pod's IP from the host (the kubelet connects from inside the pod's network namespace: a
-// port the pod binds to 127.0.0.1 only is out of reach here).
+// stdout and stderr framed (demux.ts) unless the session has a TTY. Port-forwarding connects, as
+// the kubelet does, to localhost inside the pod's network namespace (pod-dial.ts); when the
+// agent cannot enter it (a Docker engine on another host, no nsenter, not root), to the pod's IP
+// from the node, which reaches no port the pod binds to 127.0.0.1 only: its errors say so.
 
-import { connect as tcpConnect } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import type { Exec } from 'dockerode';
 import { badRequest } from '../../api/errors.js';
 import type { ContainerStreamSource, PodPorts, ProcessStreams, StreamOptions, StreamSession } from '../interfaces.js';
 import type { Engine } from './engine.js';
-import { dockerErrorMessage, isDockerConflict } from './engine.js';
+import { dockerErrorMessage, isDockerConflict, isDockerNotFound } from './engine.js';
 import { execExitCode } from './exec.js';
 import type { ContainerLocator } from './logs.js';
+import { connectLocalhost, connectTcp, NetnsDialer, NetnsUnavailableError } from './pod-dial.js';
 
-/** The address of a pod's network; throws a StatusError when the pod is unknown or not running. */
-export type PodAddressLocator = (namespace: string, pod: string) => string;
+/** Where a pod's network is: the node's own, or its sandbox's (with the pod IP). */
+export type PodNetworkLocation = { hostNetwork: true; ip: string } | { hostNetwork: false; ip: string; sandboxId: string };
+
+/** Finds a pod's network; throws a StatusError when the pod is unknown or not running. */
+export type PodNetworkLocator = (namespace: string, pod: string) => PodNetworkLocation;
 
 export class DockerSessions implements ContainerStreamSource {
+  /** Set once nsenter turned out to be missing: why namespaces cannot be entered. */
+  private noNsenter: string | undefined;
+
   constructor(
     private readonly engine: Engine,
     private readonly locate: ContainerLocator,
-    private readonly locateAddress: PodAddressLocator,
+    private readonly locateNetwork: PodNetworkLocator,
+    /** The engine's address when it is not on this host (tcp://): no namespace of its pods can be entered. */
+    private readonly remoteEngine?: string,
   ) {}
 
   async portForward(namespace: string, pod: string): Promise<PodPorts> {
-    const host = this.locateAddress(namespace, pod);
+    const target = this.locateNetwork(namespace, pod);
+    if (this.remoteEngine) return fromNode(target.ip, `the Docker engine (${this.remoteEngine}) is on another host`);
+    // A hostNetwork pod's namespace is the node's, the agent's own.
+    if (target.hostNetwork) return { connect: (port) => connectLocalhost(port) };
+    // Entering another process's namespace takes root (CAP_SYS_ADMIN).
+    const cannotEnter = this.noNsenter ?? (process.getuid?.() === 0 ? undefined : 'the agent does not run as root');
+    if (cannotEnter) return fromNode(target.ip, cannotEnter);
+    const netns = await this.sandboxNetns(target.sandboxId, pod);
+    if (typeof netns !== 'string') return fromNode(target.ip, netns.unavailable);
+    const dialer = new NetnsDialer(netns);
     return {
-      connect: (port) =>
-        new Promise<Duplex>((resolve, reject) => {
-          const socket = tcpConnect({ host, port });
-          socket.once('connect', () => {
-            socket.off('error', reject);
-            resolve(socket);
-          });
-          socket.once('error', reject);
-        }),
+      connect: async (port) => {
+        try {
+          return await dialer.connect(port);
+        } catch (err) {
+          if (!(err instanceof NetnsUnavailableError && err.nsenterMissing)) throw err;
+          this.noNsenter = err.message;
+          return dialFromNode(target.ip, port, err.message);
+        }
+      },
+      close: () => dialer.close(),
     };
+  }
+
+  /** The sandbox's network namespace as its process shows it (/proc/<pid>/ns/net), or why not. */
+  private async sandboxNetns(sandboxId: string, pod: string): Promise<string | { unavailable: string }> {
+    let info;
+    try {
+      info = await this.engine.call('inspect_container', (d) => d.getContainer(sandboxId).inspect());
+    } catch (err) {
+      if (isDockerNotFound(err)) throw badRequest(`pod ${pod} has no running sandbox to forward ports to`);
+      throw err;
+    }
+    const pid = info.State.Pid;
+    if (!info.State.Running || !pid) throw badRequest(`pod ${pod} has no running sandbox to forward ports to`);
+    // An agent in another PID namespace than the engine's sees another process, or none, under
+    // that number; the sandbox's own names its container in its cgroup.
+    const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+    if (!cgroup.includes(info.Id)) return { unavailable: `the sandbox's process (pid ${pid}) is not in this agent's PID namespace` };
+    return `/proc/${pid}/ns/net`;
   }
 
   async exec(namespace: string, pod: string, container: string, command: string[], options: StreamOptions): Promise<StreamSession> {
@@ -90,4 +128,17 @@ export class DockerSessions implements ContainerStreamSource {
 function notRunning(err: unknown, container: string, pod: string): unknown {
   if (isDockerConflict(err)) return badRequest(`container "${container}" in pod "${pod}" is not running: ${dockerErrorMessage(err)}`);
   return err;
+}
+
+/** Connections to the pod's IP from the node, when its namespace cannot be entered (`why`). */
+function fromNode(ip: string, why: string): PodPorts {
+  return { connect: (port) => dialFromNode(ip, port, why) };
+}
+
+async function dialFromNode(ip: string, port: number, why: string): Promise<Socket> {
+  try {
+    return await connectTcp(ip, port);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (dialled the pod's IP from the node, as ${why}: a port the pod binds to 127.0.0.1 only is out of reach)`);
+  }
 }

@@ -112,5 +112,6 @@ export function runPortForward(transport: Duplex, ports: PodPorts, podName: stri
     error.end();
   };
 
+  transport.once('close', () => ports.close?.());
   return new SpdySession(transport, onStream, (err) => logger?.debug({ err }, 'port-forward session failed'));
 }

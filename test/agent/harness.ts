@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -207,4 +207,18 @@ export function containerStatus(pod: any, name: string): any {
 
 export function condition(pod: any, type: string): string | undefined {
   return pod.status?.conditions?.find((c: any) => c.type === type)?.status;
+}
+
+/** PIDs of `parentPid`'s children that run the port-forward helper (agent/runtime/netns-connect.ts). */
+export async function netnsHelpers(parentPid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== parentPid) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('netns-connect')) found.push(Number(name));
+  }
+  return found;
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../helpers/cluster.js';
+import { openWatch } from '../helpers/watch.js';
 import type { AgentHarness } from './harness.js';
 import { condition, containerStatus, shell, startAgentHarness } from './harness.js';
 
@@ -187,7 +188,44 @@ describe('agent: running pods', () => {
     await eventually(async () => ((await h.getPod('in-memory')) === undefined && (await hostMounts()).length === 0 ? true : undefined), 30_000, 'pod and its tmpfs gone');
   });
 
+  test('a postStart hook holds its container at ContainerCreating, and the containers after it, until it is done', async () => {
+    // A ready node (pod network included) starts the pod in its first sync.
+    await eventually(async () => (condition((await h.cluster.api('GET', `/api/v1/nodes/${h.nodeName}`)).body, 'Ready') === 'True' ? true : undefined), 20_000, 'node Ready');
+    await h.createPod({
+      metadata: { name: 'slow-hook' },
+      spec: {
+        nodeName: h.nodeName,
+        containers: [
+          { ...shell('main', image, 'exec sleep 3600'), lifecycle: { postStart: { exec: { command: ['sh', '-c', 'sleep 3'] } } } },
+          shell('after', image, 'exec sleep 3600'),
+        ],
+      },
+    });
+    const inDocker = async (container: string) =>
+      h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, 'io.kubernetes.pod.name=slow-hook', `io.kubernetes.container.name=${container}`] } });
+    // Docker runs `main`: its hook has begun (it lasts 3 s).
+    await eventually(async () => ((await inDocker('main'))[0]?.State === 'running' ? true : undefined), 20_000, 'main running in Docker');
+    // (The status the agent wrote before starting anything may still be on its way.)
+    const during = await eventually(async () => {
+      const pod = await h.getPod('slow-hook');
+      return containerStatus(pod, 'main') ? pod : undefined;
+    }, 2000, 'a status for main while its hook runs');
+    assert.equal(during.status.phase, 'Pending');
+    assert.deepEqual(containerStatus(during, 'main')?.state, { waiting: { reason: 'ContainerCreating' } });
+    assert.equal(containerStatus(during, 'main').started, false);
+    assert.equal(containerStatus(during, 'main').ready, false);
+    assert.equal(condition(during, 'Ready'), 'False');
+    assert.equal((await inDocker('after')).length, 0, 'the container after the hooked one waits for the hook');
+
+    const pod = await h.waitForPod('slow-hook', (p) => (condition(p, 'Ready') === 'True' ? p : undefined), 30_000, 'Ready');
+    const startedMs = (name: string) => Date.parse(containerStatus(pod, name).state.running.startedAt);
+    assert.ok(startedMs('after') - startedMs('main') >= 2000, `after started ${startedMs('after') - startedMs('main')} ms after main`);
+    assert.equal(containerStatus(pod, 'main').started, true);
+    await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/slow-hook?gracePeriodSeconds=0');
+  });
+
   test('a postStart hook runs after the start; one that fails kills the container, which restarts', async () => {
+    const watch = await openWatch(h.cluster, '/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dhooked');
     await h.createPod({
       metadata: { name: 'hooked' },
       spec: {
@@ -207,14 +245,32 @@ describe('agent: running pods', () => {
       return t.includes('hooked') ? t : undefined;
     }, 15_000, 'main log');
     assert.equal(text.trim(), 'hooked');
+    // Killed for its hook, the container waits with the kubelet's reason and the hook's output
+    // until it restarts (every status the agent writes reaches the watch).
+    let hookError: any;
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!hookError && Date.now() < deadline) {
+        const status = containerStatus((await watch.next(30_000))?.object, 'failing');
+        if (status?.state?.waiting?.reason === 'PostStartHookError') hookError = status;
+      }
+    } finally {
+      watch.close();
+    }
+    assert.ok(hookError, 'a status with the failing container waiting, reason PostStartHookError');
+    assert.match(hookError.state.waiting.message, /^Exec lifecycle hook \(\[sh -c echo nope; exit 3\]\) for Container "failing" in Pod "hooked_default\([0-9a-f-]+\)" failed - error: command exited with 3: nope$/);
+    assert.equal(hookError.lastState.terminated.reason, 'Error');
     const pod = await h.waitForPod('hooked', (p) => ((containerStatus(p, 'failing')?.restartCount ?? 0) >= 1 ? p : undefined), 30_000, 'failing container restarted');
     assert.equal(containerStatus(pod, 'main').restartCount, 0);
     const events = await h.events('hooked');
     const failed = events.find((e) => e.reason === 'FailedPostStartHook');
     assert.equal(failed?.type, 'Warning');
     assert.equal(failed?.involvedObject?.fieldPath, 'spec.containers{failing}');
-    assert.match(failed?.message ?? '', /PostStartHook failed: command exited with 3: nope/);
+    // As the kubelet's, the event carries no hook output (it may hold secrets).
+    assert.equal(failed?.message, 'PostStartHook failed');
     assert.ok(events.some((e) => e.reason === 'Killing' && e.message === 'FailedPostStartHook' && e.involvedObject?.fieldPath === 'spec.containers{failing}'));
+    // Failing again after its restart, it backs off.
+    await h.waitForPod('hooked', (p) => (containerStatus(p, 'failing')?.state?.waiting?.reason === 'CrashLoopBackOff' ? p : undefined), 30_000, 'CrashLoopBackOff');
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/hooked?gracePeriodSeconds=0');
   });
 
