@@ -5,7 +5,6 @@
 // dialled and a refusal says why a loopback-only port is out of reach.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { AgentMetrics } from '../../agent/metrics.js';
 import { dockerFromHost, Engine } from '../../agent/runtime/engine.js';
 import { DockerSessions } from '../../agent/runtime/sessions.js';
-import { eventually, KUBECTL } from '../helpers/cluster.js';
+import { eventually } from '../helpers/cluster.js';
 import type { MultiNodeCluster } from '../helpers/multinode.js';
 import { startMultiNodeCluster } from '../helpers/multinode.js';
+import { kubectlPortForward } from '../helpers/port-forward.js';
 import { netnsHelpers } from './harness.js';
 
 /** GET http://127.0.0.1:port/path, the body as text. */
@@ -90,16 +90,9 @@ describe("kubectl port-forward into the pod's network namespace", () => {
   });
 
   test('a server bound to 127.0.0.1 only is reached and sees a loopback peer; a server that speaks first loses nothing; a closed port is reported', async () => {
-    const child = spawn(KUBECTL, [`--kubeconfig=${c.cluster.controlPlane.kubeconfigPath}`, 'port-forward', 'pod/loopback', ':8080', ':9090', ':8081'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const forward = await kubectlPortForward(c.cluster.controlPlane.kubeconfigPath, 'pod/loopback', [8080, 9090, 8081]);
+    const { ports } = forward;
     try {
-      const ports = await eventually(() => {
-        const open = [...stdout.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => [Number(m[2]), Number(m[1])] as const);
-        return open.length === 3 ? new Map(open) : undefined;
-      }, 20_000, `kubectl port-forward to listen (stderr: ${stderr})`);
       // httpd may still be starting: the pod is Ready as soon as its containers run.
       const page = await eventually(() => httpGet(ports.get(8080)!, '/index.html').catch(() => undefined), 10_000, 'the page');
       assert.equal(page, 'hello-from-loopback\n');
@@ -114,15 +107,15 @@ describe("kubectl port-forward into the pod's network namespace", () => {
       // Nothing listens on 8081: the agent says so on the connection's error stream, with both
       // loopback addresses it tried; kubectl prints it and gives up the whole forward.
       await assert.rejects(httpGet(ports.get(8081)!, '/'));
-      await eventually(() => (child.exitCode !== null ? true : undefined), 15_000, 'kubectl to stop');
+      await forward.exited(15_000);
       assert.match(
-        stderr,
+        forward.stderr(),
         /error forwarding port 8081 to pod default\/loopback: failed to connect to localhost:8081 inside the pod's network namespace: IPv4: connect ECONNREFUSED 127\.0\.0\.1:8081, IPv6: connect \S+ ::1:8081/,
       );
       // The session is over: its helper goes with it.
       await eventually(async () => ((await netnsHelpers(agentPid)).length === 0 ? true : undefined), 10_000, 'the helper to go with the session');
     } finally {
-      child.kill('SIGINT');
+      forward.stop();
     }
   });
 });

@@ -19,6 +19,7 @@ import { credentialPaths, readNodeCredential } from '../../agent/bootstrap/files
 import { eventually, KUBECTL } from '../helpers/cluster.js';
 import type { MultiNodeCluster } from '../helpers/multinode.js';
 import { startMultiNodeCluster } from '../helpers/multinode.js';
+import { kubectlPortForward } from '../helpers/port-forward.js';
 import { refusedUpgrade } from '../helpers/upgrade.js';
 
 interface ChannelMessages {
@@ -247,19 +248,12 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
 
   test('kubectl port-forward: requests reach the pod\'s port, 3 MB arrive intact, a closed port is reported as kubectl reports it', async () => {
     // -v=6 logs each request with its answer: the tunnel is a GET answered 101.
-    const child = spawn(KUBECTL, [`--kubeconfig=${c.cluster.controlPlane.kubeconfigPath}`, '-v=6', 'port-forward', 'pod/web', ':8080', ':8081'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const forward = await kubectlPortForward(c.cluster.controlPlane.kubeconfigPath, 'pod/web', [8080, 8081], { kubectlArgs: ['-v=6'] });
+    const { ports } = forward;
     try {
-      const ports = await eventually(() => {
-        const open = [...stdout.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => [Number(m[2]), Number(m[1])] as const);
-        return open.length === 2 ? new Map(open) : undefined;
-      }, 20_000, `kubectl port-forward to listen (stderr: ${stderr})`);
       const page = await httpGet(ports.get(8080)!, '/index.html');
       assert.equal(page.body.toString(), 'hello-from-pod\n');
-      assert.match(stderr, /GET https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/portforward 101 Switching Protocols/, 'the WebSocket tunnel, not the SPDY fallback');
+      assert.match(forward.stderr(), /GET https:\/\/\S+\/api\/v1\/namespaces\/default\/pods\/web\/portforward 101 Switching Protocols/, 'the WebSocket tunnel, not the SPDY fallback');
       const [big, expected] = await Promise.all([
         httpGet(ports.get(8080)!, '/big.bin'),
         c.kubectl(['exec', 'web', '--', 'sh', '-c', 'sha256sum /www/big.bin']),
@@ -273,30 +267,26 @@ describe('kubectl exec, cp and attach through the API server and the agent', () 
       // A port nothing listens on: the agent writes why on the connection's error stream; kubectl
       // prints it and, as it does against Kubernetes, gives up the whole forward.
       await assert.rejects(httpGet(ports.get(8081)!, '/'));
-      await eventually(() => (child.exitCode !== null ? true : undefined), 15_000, 'kubectl to stop');
-      assert.match(stderr, /an error occurred forwarding \d+ -> 8081: error forwarding port 8081 to pod default\/web: .*ECONNREFUSED/);
+      await forward.exited(15_000);
+      assert.match(forward.stderr(), /an error occurred forwarding \d+ -> 8081: error forwarding port 8081 to pod default\/web: .*ECONNREFUSED/);
     } finally {
-      child.kill('SIGINT');
+      forward.stop();
     }
   });
 
   test('kubectl port-forward over plain SPDY (its fallback; KUBECTL_PORT_FORWARD_WEBSOCKETS=false)', async () => {
-    const child = spawn(KUBECTL, [`--kubeconfig=${c.cluster.controlPlane.kubeconfigPath}`, '-v=6', 'port-forward', 'pod/web', ':8080'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const forward = await kubectlPortForward(c.cluster.controlPlane.kubeconfigPath, 'pod/web', [8080], {
+      kubectlArgs: ['-v=6'],
       env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const port = forward.ports.get(8080)!;
     try {
-      const port = await eventually(() => Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(stdout)?.[1]) || undefined, 20_000, 'kubectl port-forward to listen');
       const big = await httpGet(port, '/big.bin');
       assert.equal(big.body.length, 3_000_000);
       assert.equal((await httpGet(port, '/index.html')).body.toString(), 'hello-from-pod\n');
-      assert.match(stderr, /POST https:\/\/\S+\/portforward 101 Switching Protocols/, 'plain SPDY');
+      assert.match(forward.stderr(), /POST https:\/\/\S+\/portforward 101 Switching Protocols/, 'plain SPDY');
     } finally {
-      child.kill('SIGINT');
+      forward.stop();
     }
   });
 
