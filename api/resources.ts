@@ -96,6 +96,8 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ kind: 'Secret', plural: 'secrets' }),
   resource({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
   resource({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'] }),
+  resource({ kind: 'LimitRange', plural: 'limitranges', shortNames: ['limits'] }),
+  resource({ kind: 'ResourceQuota', plural: 'resourcequotas', shortNames: ['quota'], subresources: [STATUS] }),
   // discovery.k8s.io/v1
   resource({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   // coordination.k8s.io/v1

@@ -39,6 +39,8 @@ import { parseRequestInfo } from './requestinfo.js';
 import type { RequestInfo } from './requestinfo.js';
 import { validateCreate, validateStatusUpdate, validateUpdate } from './validation/index.js';
 import { WatchCache } from './watchcache.js';
+import { CreateAdmission } from './admission/index.js';
+import { NamespacePolicies } from './admission/policies.js';
 
 /** Who made a request, as the authenticator established it. */
 export interface User {
@@ -136,6 +138,9 @@ export class ApiServer {
   private readonly extension: ApiServerExtension;
   private ready = false;
   private compactor: NodeJS.Timeout | undefined;
+  /** The namespaces' LimitRanges and ResourceQuotas, for admission of creates. */
+  private readonly policies: NamespacePolicies;
+  private readonly admission: CreateAdmission;
 
   private constructor(private readonly options: ApiServerOptions) {
     this.logger = options.logger ?? pino({ name: 'apiserver' });
@@ -157,6 +162,9 @@ export class ApiServer {
       }
       this.registries.set(`${r.group}/${r.version}/${r.plural}`, new Registry(r, this.store, strategyFor(r), cache, hooks));
     }
+    const quotas = this.registry('', 'resourcequotas');
+    this.policies = new NamespacePolicies(this.registry('', 'limitranges'), quotas, this.logger);
+    this.admission = new CreateAdmission(this.policies, quotas);
     this.discovery = new Discovery([...RESOURCES, ...(this.extension.discoveryResources ?? [])], () => `${this.options.advertiseAddress ?? '127.0.0.1'}:${this.port}`);
     this.handlerOptions = {
       registryFor: (r) => this.registryFor(r),
@@ -183,6 +191,7 @@ export class ApiServer {
   static async start(options: ApiServerOptions): Promise<ApiServer> {
     const server = new ApiServer(options);
     await Promise.all([...server.caches.values()].map((c) => c.start()));
+    await server.policies.start();
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
       server.http.listen(options.port ?? 6443, options.bindAddress ?? '0.0.0.0', () => {
@@ -257,6 +266,7 @@ export class ApiServer {
       loopback.closeAllConnections();
       await loopbackClosed;
     }
+    await this.policies.stop();
     await Promise.all([...this.caches.values()].map((c) => c.stop()));
     await closed;
   }
@@ -273,6 +283,9 @@ export class ApiServer {
         if (requester) this.extension.admitCreate?.(requester, resource, obj);
         return validateCreate(resource, obj);
       },
+      // LimitRanger and ResourceQuota admission (admission/).
+      mutateCreate: (resource, obj) => this.admission.mutate(resource, obj),
+      admitCreate: (resource, obj, fresh) => this.admission.admit(resource, obj, fresh),
       validateUpdate,
       validateStatusUpdate,
       // NamespaceLifecycle admission. Like kube-apiserver's, it reads the namespace from a cache

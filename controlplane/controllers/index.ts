@@ -17,6 +17,7 @@ import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, n
 import { nodePasswordController } from './nodepassword/controller.js';
 import { DEFAULT_SYNC_PERIOD_MS as DEFAULT_HPA_SYNC_PERIOD_MS, HorizontalPodAutoscalerController } from './podautoscaler/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { ResourceQuotaController } from './resourcequota/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 
 export interface ControllersConfig {
@@ -62,6 +63,7 @@ export function allControllers(partial: Partial<ControllersConfig> = {}): Contro
     new CronJobController(),
     new HorizontalPodAutoscalerController({ syncPeriodMs: config.horizontalPodAutoscalerSyncPeriodMs }),
     new DisruptionController(),
+    new ResourceQuotaController(),
     new EndpointSliceController(),
     new EndpointsController(),
   ];

@@ -23,6 +23,12 @@ describe('discovery and OpenAPI', () => {
     assert.equal(core.body.kind, 'APIGroupDiscoveryList');
     const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
     assert.deepEqual(pods.shortNames, ['po']);
+    // kubectl get limits / kubectl get quota resolve through these short names.
+    const coreResources = core.body.items[0].versions[0].resources;
+    assert.deepEqual(coreResources.find((r: any) => r.resource === 'limitranges').shortNames, ['limits']);
+    const quotas = coreResources.find((r: any) => r.resource === 'resourcequotas');
+    assert.deepEqual(quotas.shortNames, ['quota']);
+    assert.deepEqual(quotas.subresources.map((s: any) => s.subresource), ['status']);
     assert.equal(pods.scope, 'Namespaced');
     assert.deepEqual(pods.subresources.map((s: any) => s.subresource).sort(), ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'status']);
     // kubectl drain evicts (rather than deletes) when discovery lists this subresource.

@@ -147,6 +147,11 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     assert.equal((pdb['spec'] as { minAvailable: string }).minAvailable, '50%');
   });
 
+  test('create quota (ResourceQuota)', async () => {
+    const quota = await creates(['create', 'quota', 'q', '-n', 'pb', '--hard=cpu=1,memory=1Gi,pods=10'], '/api/v1/namespaces/pb/resourcequotas/q');
+    assert.deepEqual((quota['spec'] as { hard: Json }).hard, { cpu: '1', memory: '1Gi', pods: '10' });
+  });
+
   test('create serviceaccount', async () => {
     await creates(['create', 'serviceaccount', 'robot', '-n', 'pb'], '/api/v1/namespaces/pb/serviceaccounts/robot');
   });
@@ -170,7 +175,6 @@ describe('kubectl sends protobuf, Skiff decodes it', () => {
     for (const args of [
       ['create', 'role', 'reader', '-n', 'pb', '--verb=get,list', '--resource=pods'],
       ['create', 'rolebinding', 'read', '-n', 'pb', '--role=reader', '--user=alice', '--serviceaccount=pb:robot'],
-      ['create', 'quota', 'q', '-n', 'pb', '--hard=cpu=1,memory=1Gi,pods=10'],
       ['create', 'ingress', 'ing', '-n', 'pb', '--rule=example.com/api*=web:80,tls=cert'],
       ['create', 'priorityclass', 'high', '--value=1000', '--description=important'],
     ]) {

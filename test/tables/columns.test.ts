@@ -20,6 +20,8 @@ const EXPECTED: Record<string, Col[]> = {
   '/configmaps': [s('Name'), s('Data'), s('Age')],
   '/secrets': [s('Name'), s('Type'), s('Data'), s('Age')],
   '/serviceaccounts': [s('Name'), s('Secrets'), s('Age')],
+  '/limitranges': [s('Name'), ['Created At', 'date', 0]],
+  '/resourcequotas': [s('Name'), s('Age'), s('Request'), s('Limit')],
   '/events': [s('Last Seen'), s('Type'), s('Reason'), s('Object'), wide('Subobject'), wide('Source'), s('Message'), wide('First Seen'), wide('Count'), wide('Name')],
   'events.k8s.io/events': [s('Last Seen'), s('Type'), s('Reason'), s('Object'), wide('Subobject'), wide('Source'), s('Message'), wide('First Seen'), wide('Count'), wide('Name')],
   'discovery.k8s.io/endpointslices': [s('Name'), s('AddressType'), s('Ports'), s('Endpoints'), s('Age')],

@@ -99,3 +99,35 @@ export function defaultNode(node: Record<string, unknown>): void {
     if (!isObject(status['allocatable']) && isObject(status['capacity'])) status['allocatable'] = { ...status['capacity'] };
   }
 }
+
+/**
+ * SetDefaults_LimitRangeItem for Container items: a missing default limit is the max, a missing
+ * default request the default limit, else the min. So a container that gets only a limit from
+ * the LimitRange gets the same request, as Kubernetes does.
+ */
+export function defaultLimitRange(lr: Record<string, unknown>): void {
+  const spec = lr['spec'];
+  if (!isObject(spec)) return;
+  for (const item of objectsIn(spec['limits'])) {
+    for (const field of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) canonicalizeResourceList(item[field]);
+    if (item['type'] !== 'Container') continue;
+    const max = isObject(item['max']) ? item['max'] : {};
+    const min = isObject(item['min']) ? item['min'] : {};
+    const limits = child(item, 'default');
+    for (const [name, value] of Object.entries(max)) if (!(name in limits)) limits[name] = value;
+    const requests = child(item, 'defaultRequest');
+    for (const [name, value] of Object.entries(limits)) if (!(name in requests)) requests[name] = value;
+    for (const [name, value] of Object.entries(min)) if (!(name in requests)) requests[name] = value;
+    for (const field of ['default', 'defaultRequest']) if (Object.keys(item[field] as object).length === 0) delete item[field];
+  }
+}
+
+/** Resource lists in canonical form (SetDefaults_ResourceList): `0.5` is stored as `500m`. */
+export function defaultResourceQuota(rq: Record<string, unknown>): void {
+  for (const part of ['spec', 'status']) {
+    const value = rq[part];
+    if (!isObject(value)) continue;
+    canonicalizeResourceList(value['hard']);
+    canonicalizeResourceList(value['used']);
+  }
+}

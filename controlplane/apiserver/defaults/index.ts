@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
-import { defaultEndpoints, defaultNamespace, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
+import { defaultEndpoints, defaultLimitRange, defaultNamespace, defaultResourceQuota, defaultNode, defaultPod, defaultSecret, defaultService } from './core.js';
 import { defaultEndpointSlice } from './discovery.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloads.js';
 
@@ -19,6 +19,8 @@ const DEFAULTERS: Record<string, Defaulter> = {
   '/Secret': defaultSecret,
   '/Endpoints': defaultEndpoints,
   '/Node': defaultNode,
+  '/LimitRange': defaultLimitRange,
+  '/ResourceQuota': defaultResourceQuota,
   'discovery.k8s.io/EndpointSlice': defaultEndpointSlice,
   'apps/Deployment': defaultDeployment,
   'apps/ReplicaSet': defaultReplicaSet,

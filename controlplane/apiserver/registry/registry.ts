@@ -124,6 +124,14 @@ export interface RegistryHooks {
   release?(resource: ResourceType, obj: KubeObject): TxnOp[];
   /** Extra objects created in the same transaction (e.g. a namespace's default ServiceAccount). */
   companions?(resource: ResourceType, obj: KubeObject): TxnOp[];
+  /** Mutating admission of a new object, after defaulting (LimitRanger's defaults). */
+  mutateCreate?(resource: ResourceType, obj: KubeObject): void;
+  /**
+   * Validating admission of a new object, after validation: throws Forbidden, or returns store
+   * operations to commit with it (quota charges, compare-and-swap). `fresh` after such an
+   * operation failed its revision check.
+   */
+  admitCreate?(resource: ResourceType, obj: KubeObject, fresh: boolean): Promise<TxnOp[]>;
 }
 
 const MAX_CONFLICT_RETRIES = 16;
@@ -403,6 +411,7 @@ export class Registry {
       else delete meta.generation;
       this.hooks.applyDefaults(this.resource, candidate);
       this.strategy.prepareForCreate(candidate);
+      this.hooks.mutateCreate?.(this.resource, candidate);
       const name = meta.name ?? '';
       try {
         // Allocation comes before validation, as in kube-apiserver: validation sees the
@@ -410,9 +419,10 @@ export class Registry {
         const allocations = (await this.hooks.allocate?.(this.resource, candidate, undefined)) ?? [];
         const errs = this.hooks.validateCreate(this.resource, candidate, options.requester);
         if (errs.length > 0) throw invalid(this.resource, name, errs);
+        const charges = (await this.hooks.admitCreate?.(this.resource, candidate, attempt > 0)) ?? [];
         if (options.dryRun) return candidate;
         const key = this.key(objectNamespace, name);
-        ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations];
+        ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations, ...charges];
         ops.push(...(this.hooks.companions?.(this.resource, candidate) ?? []));
         ops.push(...(await fenceOps(options, attempt)));
         const [created] = await this.store.txn(ops);
@@ -425,6 +435,8 @@ export class Registry {
         if (generated && attempt < 8 && err instanceof TxnFailedError && err.index === 0 && err.cause instanceof KeyExistsError) continue;
         // A reservation taken meanwhile by another writer: allocate again.
         if (attempt < 8 && err instanceof TxnFailedError && err.index > 0 && err.cause instanceof KeyExistsError) continue;
+        // A quota charged meanwhile by another create: charge it again from its stored status.
+        if (attempt < MAX_CONFLICT_RETRIES && err instanceof TxnFailedError && err.index > 0 && err.cause instanceof RevisionMismatchError) continue;
         this.mapStoreError(err, name);
       }
     }

@@ -1,7 +1,8 @@
-// Tables for the simple core/v1 kinds: namespaces, config maps, secrets, service accounts and
-// endpoints. Pods, services, nodes and events have files of their own.
+// Tables for the simple core/v1 kinds: namespaces, config maps, secrets, service accounts,
+// endpoints and resource quotas (limit ranges have Kubernetes' default table, NAME and CREATED
+// AT). Pods, services, nodes and events have files of their own.
 
-import type { ConfigMap, Endpoints, Namespace, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Endpoints, Namespace, ResourceQuota, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { timeSince } from './duration.js';
 import { AGE_COLUMN, NAME_COLUMN, column, printer } from './printer.js';
 
@@ -71,3 +72,30 @@ function formatEndpoints(ep: Endpoints): string {
 function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * `pods: 1/10, requests.cpu: 500m/1` (used/hard from the status, in name order): limits.* in the
+ * LIMIT column, everything else in REQUEST, as Kubernetes 1.32 prints a ResourceQuota.
+ */
+function quotaCells(quota: ResourceQuota): [request: string, limit: string] {
+  const hard = quota.status?.hard ?? {};
+  const used = quota.status?.used ?? {};
+  const request: string[] = [];
+  const limit: string[] = [];
+  for (const name of Object.keys(hard).sort()) {
+    // An absent used quantity prints as Go's zero Quantity.
+    const cell = `${name}: ${used[name] ?? '0'}/${hard[name]}`;
+    (name.split('.')[0] === 'limits' && name.includes('.') ? limit : request).push(cell);
+  }
+  return [request.join(', '), limit.join(', ')];
+}
+
+export const resourceQuotaPrinter = printer<ResourceQuota>(
+  [
+    NAME_COLUMN,
+    AGE_COLUMN,
+    column('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
+    column('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
+  ],
+  (quota, now) => [quota.metadata?.name ?? '', timeSince(quota.metadata?.creationTimestamp, now), ...quotaCells(quota)],
+);

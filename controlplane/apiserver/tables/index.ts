@@ -8,7 +8,7 @@ import { apiVersionOf, type ResourceType } from '../../../api/resources.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './apps.js';
 import { horizontalPodAutoscalerPrinter } from './autoscaling.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
-import { configMapPrinter, endpointsPrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
+import { configMapPrinter, endpointsPrinter, namespacePrinter, resourceQuotaPrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { leasePrinter } from './coordination.js';
 import { podDisruptionBudgetPrinter } from './policy.js';
 import { defaultPrinter } from './defaultTable.js';
@@ -50,6 +50,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['/secrets', secretPrinter],
   ['/events', coreEventPrinter],
   ['/serviceaccounts', serviceAccountPrinter],
+  ['/resourcequotas', resourceQuotaPrinter],
   ['discovery.k8s.io/endpointslices', endpointSlicePrinter],
   ['coordination.k8s.io/leases', leasePrinter],
   ['apps/deployments', deploymentPrinter],
@@ -68,7 +69,8 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
  * Resources that deliberately print the default table (Kubernetes has no printer for them
  * either). A served resource that is in neither list is a missing printer, and a test says so.
  */
-export const DEFAULT_TABLE_RESOURCES: ReadonlySet<string> = new Set<string>();
+// LimitRanges: Kubernetes registers no printer for them (kubectl shows NAME and CREATED AT).
+export const DEFAULT_TABLE_RESOURCES: ReadonlySet<string> = new Set<string>(['/limitranges']);
 
 export function printerKey(resource: Pick<ResourceType, 'group' | 'plural'>): string {
   return `${resource.group}/${resource.plural}`;

@@ -48,6 +48,13 @@ import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.
 import { validateEventCreate, validateEventUpdate } from './events.js';
 import { metaOf, validateCommonMeta, validateObjectMetaUpdate } from './objectmeta.js';
 import { validatePodCreate, validatePodStatusUpdate, validatePodUpdate } from './pod.js';
+import {
+  validateLimitRange,
+  validateLimitRangeUpdate,
+  validateResourceQuota,
+  validateResourceQuotaStatusUpdate,
+  validateResourceQuotaUpdate,
+} from './quota.js';
 import { validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.js';
 
 type Check = (obj: never) => FieldError[];
@@ -74,6 +81,8 @@ const RULES: Record<string, KindRules> = {
   '/Secret': { create: validateSecret, update: validateSecretUpdate },
   '/ServiceAccount': { create: validateServiceAccount, update: thenCreate(validateServiceAccount) },
   '/Endpoints': { create: validateEndpoints, update: thenCreate(validateEndpoints) },
+  '/LimitRange': { create: validateLimitRange, update: validateLimitRangeUpdate },
+  '/ResourceQuota': { create: validateResourceQuota, update: validateResourceQuotaUpdate, status: validateResourceQuotaStatusUpdate },
   '/Event': {
     create: (obj: KubeObject) => validateEventCreate(obj, false),
     update: (obj: KubeObject, old: KubeObject) => validateEventUpdate(obj, old, false),

@@ -12,21 +12,22 @@ import { compareQuantities, formatQuantity, isWholeNumber, parseQuantity } from 
 
 const STANDARD_CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
 /** Names Kubernetes knows without a domain (helper.IsStandardResourceName), for the first message. */
-const STANDARD_RESOURCES = new Set([
+export const STANDARD_RESOURCES = new Set([
   'cpu', 'memory', 'ephemeral-storage', 'storage', 'pods', 'services', 'replicationcontrollers', 'resourcequotas',
   'secrets', 'configmaps', 'persistentvolumeclaims', 'services.nodeports', 'services.loadbalancers',
   'requests.cpu', 'requests.memory', 'requests.storage', 'requests.ephemeral-storage',
   'limits.cpu', 'limits.memory', 'limits.ephemeral-storage',
 ]);
 
-const isHugePages = (name: string): boolean => name.startsWith('hugepages-');
+export const isHugePages = (name: string): boolean => name.startsWith('hugepages-');
 /** Native resources are unprefixed or in kubernetes.io; everything else is an extended resource. */
 const isNative = (name: string): boolean => !name.includes('/') || name.includes('kubernetes.io/');
 const isExtended = (name: string): boolean => !isNative(name) && !name.startsWith('requests.');
 /** Only native resources other than huge pages may have requests below limits. */
 const overcommitAllowed = (name: string): boolean => isNative(name) && !isHugePages(name);
 
-function validateResourceName(name: string, path: FieldPath): FieldError[] {
+/** A resource name in a container's (or a Container/Pod LimitRange's) resource list. */
+export function validateContainerResourceName(name: string, path: FieldPath): FieldError[] {
   const errs = isQualifiedName(name).map((msg) => fieldError.invalid(path.toString(), name, msg));
   if (errs.length > 0) return errs;
   if (!name.includes('/')) {
@@ -65,14 +66,14 @@ export function validateResourceRequirements(req: ResourceRequirements | undefin
   let hugePages = false;
   for (const [name, raw] of entries(req.limits)) {
     const p = limPath.key(name);
-    errs.push(...validateResourceName(name, p));
+    errs.push(...validateContainerResourceName(name, p));
     limits.set(name, validateQuantity(name, raw, p, errs));
     if (name === 'cpu' || name === 'memory') cpuOrMemory = true;
     if (isHugePages(name)) hugePages = true;
   }
   for (const [name, raw] of entries(req.requests)) {
     const p = reqPath.key(name);
-    errs.push(...validateResourceName(name, p));
+    errs.push(...validateContainerResourceName(name, p));
     const q = validateQuantity(name, raw, p, errs);
     if (limits.has(name)) {
       const limit = limits.get(name);
