@@ -22,8 +22,23 @@ export interface Controller {
   /**
    * Registers informers and handlers synchronously, then (after the informers synced) runs
    * until `signal` aborts. The manager starts the informers once every controller has
-   * registered; a controller waits with `await ctx.informers.waitForSync(signal)`. A run that
+   * registered; a controller waits for them with `informersSynced` (below). A run that
    * throws ends the leadership term (every controller restarts with fresh informers).
    */
   run(ctx: ControllerContext, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Waits for a controller's informers (`synced`, e.g. `ctx.informers.waitForSync(signal)`):
+ * false when `signal` aborted meanwhile (the controller just returns), an error naming the
+ * controller when they could not sync (which ends the leadership term).
+ */
+export async function informersSynced(controller: string, signal: AbortSignal, synced: Promise<unknown>): Promise<boolean> {
+  try {
+    await synced;
+    return true;
+  } catch {
+    if (signal.aborted) return false;
+    throw new Error(`${controller} controller: informers did not sync`);
+  }
 }

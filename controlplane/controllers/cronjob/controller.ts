@@ -14,6 +14,7 @@ import { sameJson } from '../../../api/same-json.js';
 import { resourceFor } from '../../../api/resources.js';
 import { kubeTime } from '../../../api/time.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController } from '../ownership/controller-lookup.js';
 import { controllerRefOf } from '../ownership/controller-ref.js';
@@ -44,12 +45,7 @@ export class CronJobController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const sync = new CronJobSync(ctx, this.options.now ?? Date.now);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('cronjob controller: informers did not sync');
-    }
+    if (!(await informersSynced('cronjob', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 1, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, 'cronjob'));
   }
 }

@@ -13,6 +13,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController } from '../ownership/controller-lookup.js';
 import { ownedPodEvents } from '../ownership/pod-events.js';
@@ -60,12 +61,7 @@ export class DaemonSetController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     // Each leadership term starts afresh, as a restarted kube-controller-manager would.
     const sync = new DaemonSetSync(ctx, new Expectations(), new FailedPodBackoff(), this.options.now ?? Date.now);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('daemonset controller: informers did not sync');
-    }
+    if (!(await informersSynced('daemonset', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 2, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, 'daemonset'));
   }
 }

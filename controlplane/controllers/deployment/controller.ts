@@ -16,6 +16,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
 import { claimObjects, controllerRefOf, newControllerRef } from '../ownership/controller-ref.js';
@@ -55,12 +56,7 @@ export class DeploymentController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const informers = new DeploymentInformers(ctx);
-    try {
-      await informers.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('deployment controller: informers did not sync');
-    }
+    if (!(await informersSynced('deployment', signal, informers.waitForSync(signal)))) return;
     const now = this.options.now ?? Date.now;
     await runWorkers(
       informers.queue,

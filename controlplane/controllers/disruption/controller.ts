@@ -15,6 +15,7 @@ import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { sameJson } from '../../../api/same-json.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController } from '../ownership/controller-lookup.js';
 import { NAMESPACE_INDEX, indexByNamespace } from '../ownership/informer-indexes.js';
@@ -43,12 +44,7 @@ export class DisruptionController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const sync = new DisruptionSync(ctx, this.options.now ?? Date.now);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('disruption controller: informers did not sync');
-    }
+    if (!(await informersSynced('disruption', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 1, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, this.name));
   }
 }

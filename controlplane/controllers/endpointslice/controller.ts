@@ -11,6 +11,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { syncErrorLogger } from '../sync-errors.js';
 import { selectsPods } from './endpoints-of-pods.js';
@@ -38,12 +39,7 @@ export class EndpointSliceController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const sync = new EndpointSliceSync(ctx, this.options);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('endpointslice controller: informers did not sync');
-    }
+    if (!(await informersSynced('endpointslice', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 2, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, 'endpointslice'));
   }
 }

@@ -9,6 +9,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { syncErrorLogger } from '../sync-errors.js';
 import { selectsPods } from './endpoints-of-pods.js';
@@ -37,12 +38,7 @@ export class EndpointsController implements Controller {
     sources.watch((key) => queue.add(key));
     // An Endpoints object someone else changed or deleted is put back.
     endpoints.on({ update: (_o, e) => queue.add(objectKey(e)), delete: (e) => queue.add(objectKey(e)) });
-    try {
-      await Promise.all([sources.waitForSync(signal), endpoints.waitForSync(signal)]);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('endpoints controller: informers did not sync');
-    }
+    if (!(await informersSynced('endpoints', signal, Promise.all([sources.waitForSync(signal), endpoints.waitForSync(signal)])))) return;
     for (const s of sources.services.list()) queue.add(objectKey(s));
     for (const e of endpoints.list()) if (e.metadata?.labels?.[SKIP_MIRROR_LABEL] === 'true') queue.add(objectKey(e));
     const reconcile = (key: string) => reconcileEndpoints(ctx, sources, endpoints, key);

@@ -14,6 +14,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
 import { claimObjects, controllerRefOf } from '../ownership/controller-ref.js';
@@ -60,12 +61,7 @@ export class JobController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     // Each leadership term starts afresh, as a restarted kube-controller-manager would.
     const sync = new JobSync(ctx, new Expectations(), new FinalizerRemovals(), this.options);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('job controller: informers did not sync');
-    }
+    if (!(await informersSynced('job', signal, sync.waitForSync(signal)))) return;
     const log = syncErrorLogger(ctx.logger, 'job');
     await Promise.all([
       runWorkers(sync.queue, this.options.workers ?? 2, (key) => sync.reconcile(key), signal, log),

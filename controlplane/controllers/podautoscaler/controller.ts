@@ -29,6 +29,7 @@ import type { ResourceType } from '../../../api/resources.js';
 import { sameJson } from '../../../api/same-json.js';
 import { kubeTime } from '../../../api/time.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { NAMESPACE_INDEX, indexByNamespace } from '../ownership/informer-indexes.js';
 import { withTypeMeta } from '../pods/pod-control.js';
@@ -77,12 +78,7 @@ export class HorizontalPodAutoscalerController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const sync = new HpaSync(ctx, this.options);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('horizontalpodautoscaling controller: informers did not sync');
-    }
+    if (!(await informersSynced('horizontalpodautoscaling', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 1, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, this.name));
   }
 }

@@ -10,6 +10,7 @@ import type { KubeObject } from '../../../api/objects.js';
 import { objectKey, splitObjectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { cachedController, controllersSelecting } from '../ownership/controller-lookup.js';
 import { claimObjects, controllerRefOf } from '../ownership/controller-ref.js';
@@ -42,12 +43,7 @@ export class ReplicaSetController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     // Each leadership term starts afresh, as a restarted kube-controller-manager would.
     const sync = new ReplicaSetSync(ctx, new Expectations(), this.options);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('replicaset controller: informers did not sync');
-    }
+    if (!(await informersSynced('replicaset', signal, sync.waitForSync(signal)))) return;
     await sync.runWorkers(signal);
   }
 }

@@ -13,6 +13,7 @@ import type { ResourceType } from '../../../api/resources.js';
 import { PREFERRED_RESOURCES, resourceFor } from '../../../api/resources.js';
 import { sameJson } from '../../../api/same-json.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { NAMESPACE_INDEX, indexByNamespace } from '../ownership/informer-indexes.js';
 import { syncErrorLogger } from '../sync-errors.js';
@@ -40,12 +41,7 @@ export class ResourceQuotaController implements Controller {
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const sync = new QuotaSync(ctx);
-    try {
-      await ctx.informers.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('resourcequota controller: informers did not sync');
-    }
+    if (!(await informersSynced('resourcequota', signal, ctx.informers.waitForSync(signal)))) return;
     const resync = () => {
       for (const quota of sync.quotas.list()) sync.queue.add(objectKey(quota));
     };

@@ -14,6 +14,7 @@ import { objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
+import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
 import { ownedPodEvents } from '../ownership/pod-events.js';
 import { claimObjects } from '../ownership/controller-ref.js';
@@ -52,12 +53,7 @@ export class StatefulSetController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     // Each leadership term starts afresh, as a restarted kube-controller-manager would.
     const sync = new StatefulSetSync(ctx, new Expectations(), this.options.now ?? Date.now);
-    try {
-      await sync.waitForSync(signal);
-    } catch {
-      if (signal.aborted) return;
-      throw new Error('statefulset controller: informers did not sync');
-    }
+    if (!(await informersSynced('statefulset', signal, sync.waitForSync(signal)))) return;
     await runWorkers(sync.queue, this.options.workers ?? 2, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, 'statefulset'));
   }
 }
