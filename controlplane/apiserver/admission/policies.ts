@@ -12,7 +12,7 @@ import type { Registry } from '../registry/registry.js';
 import type { QuotaObject } from './resourcequota.js';
 
 class NamespacedIndex<T extends KubeObject> {
-  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private byNamespace = new Map<string, Map<string, T>>();
   private synced!: () => void;
   readonly ready = new Promise<void>((resolve) => (this.synced = resolve));
 
@@ -28,23 +28,29 @@ class NamespacedIndex<T extends KubeObject> {
     return [...objects.keys()].sort().map((name) => objects.get(name)!);
   }
 
-  /** Follows the registry until `signal` aborts, starting over with a fresh list after an error. */
+  /**
+   * Follows the registry until `signal` aborts, starting over with a fresh list after an error.
+   * A fresh list is built aside and replaces the old one once complete, so admission never sees
+   * a namespace's policies missing while the watch restarts.
+   */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        this.byNamespace.clear();
+        // Until the initial list is complete, a new map; then the live one, kept up to date.
+        const objectsOf = new Map<string, Map<string, T>>();
         for await (const event of this.registry.watch(undefined, { sendInitialEvents: true }, signal)) {
           if (event.type === 'INITIAL-EVENTS-END') {
+            this.byNamespace = objectsOf;
             this.synced();
             continue;
           }
           const { namespace = '', name = '' } = event.object.metadata ?? {};
-          let objects = this.byNamespace.get(namespace);
+          let objects = objectsOf.get(namespace);
           if (event.type === 'DELETED') {
             objects?.delete(name);
-            if (objects?.size === 0) this.byNamespace.delete(namespace);
+            if (objects?.size === 0) objectsOf.delete(namespace);
           } else {
-            if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
+            if (!objects) objectsOf.set(namespace, (objects = new Map()));
             objects.set(name, { ...event.object, metadata: { ...event.object.metadata, resourceVersion: String(event.rv) } } as T);
           }
         }
