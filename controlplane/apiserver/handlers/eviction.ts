@@ -13,10 +13,9 @@ import { badRequest, forbidden, StatusError, timeout } from '../../../api/errors
 import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
 import { kubeTime } from '../../../api/time.js';
-import { decodeBody, enforceFieldValidation, parseFieldValidation } from '../fieldvalidation.js';
-import { addWarnings, readBodyBytes, sendJson } from '../http.js';
+import { addWarnings, sendJson } from '../http.js';
 import type { DeleteOptions, Fence, Registry } from '../registry/registry.js';
-import { checkTypeMeta, dryRunParam } from './incoming.js';
+import { dryRunParam, readObject } from './incoming.js';
 
 export const EVICTION_GVK: GroupVersionKind = { group: 'policy', version: 'v1', kind: 'Eviction' };
 /** Refuse evictions while this many approved ones wait for the controller (MaxDisruptedPodSize). */
@@ -59,17 +58,6 @@ function canIgnoreBudget(pod: Pod & KubeObject): boolean {
   return phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata?.deletionTimestamp;
 }
 
-async function readEviction(req: IncomingMessage, query: URLSearchParams, warnings: string[]): Promise<Eviction> {
-  const mode = parseFieldValidation(query.get('fieldValidation'), 'CreateOptions');
-  const decoded = decodeBody(EVICTION_GVK, await readBodyBytes(req), req.headers['content-type'], mode);
-  const eviction = decoded.obj as Eviction;
-  // Kubernetes still accepts the policy/v1beta1 form of the same object.
-  if (eviction.apiVersion === 'policy/v1beta1') eviction.apiVersion = 'policy/v1';
-  checkTypeMeta(EVICTION_GVK, eviction);
-  warnings.push(...enforceFieldValidation(EVICTION_GVK, eviction, mode, decoded.strictErrors));
-  return eviction;
-}
-
 /** The Eviction's deleteOptions, with the request's dryRun folded in (propagateDryRun). */
 function deleteOptionsOf(eviction: Eviction, query: URLSearchParams, fence: Fence | undefined): DeleteOptions {
   const given = eviction.deleteOptions ?? {};
@@ -104,7 +92,10 @@ export async function evict(
   fence: Fence | undefined,
 ): Promise<void> {
   const warnings: string[] = [];
-  const eviction = await readEviction(req, query, warnings);
+  const eviction = (await readObject(req, EVICTION_GVK, query, warnings, 'CreateOptions', (obj) => {
+    // Kubernetes still accepts the policy/v1beta1 form of the same object.
+    if (obj.apiVersion === 'policy/v1beta1') obj.apiVersion = 'policy/v1';
+  })) as Eviction;
   if (eviction.metadata?.name !== name) throw badRequest('name in URL does not match name in Eviction object');
   const options = deleteOptionsOf(eviction, query, fence);
   const result = await evictPod(registries, namespace, name, options);

@@ -1,10 +1,14 @@
-// Checks of what a client sent that are not about the object's fields (those are in
-// ../fieldvalidation.ts): the dryRun parameter, and the body's apiVersion and kind against the URL.
+// Reading what a client sent: the body of a create or update (decoded, its apiVersion and kind
+// checked against the URL, field validation applied as ../fieldvalidation.ts says) and the
+// dryRun parameter.
 
+import type { IncomingMessage } from 'node:http';
 import { badRequest } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { apiVersionOf } from '../../../api/resources.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
+import { decodeBody, enforceFieldValidation, parseFieldValidation } from '../fieldvalidation.js';
+import { readBodyBytes } from '../http.js';
 
 export function dryRunParam(values: string[]): boolean {
   for (const v of values) {
@@ -26,4 +30,26 @@ export function checkTypeMeta(gvk: GroupVersionKind, obj: KubeObject): void {
   if (obj.kind !== gvk.kind) {
     throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${gvk.kind}) of the URL`);
   }
+}
+
+/**
+ * The object in a POST or PUT body: decoded (JSON, YAML or protobuf), `accept` given a look
+ * before its apiVersion and kind are checked (e.g. to take an older version's form), then field
+ * validation as the request's `fieldValidation` asks; its warnings are added to `warnings`.
+ */
+export async function readObject(
+  req: IncomingMessage,
+  gvk: GroupVersionKind,
+  query: URLSearchParams,
+  warnings: string[],
+  optionsKind: 'CreateOptions' | 'UpdateOptions',
+  accept?: (obj: KubeObject) => void,
+): Promise<KubeObject> {
+  const mode = parseFieldValidation(query.get('fieldValidation'), optionsKind);
+  const decoded = decodeBody(gvk, await readBodyBytes(req), req.headers['content-type'], mode);
+  const obj = decoded.obj as KubeObject;
+  accept?.(obj);
+  checkTypeMeta(gvk, obj);
+  warnings.push(...enforceFieldValidation(gvk, obj, mode, decoded.strictErrors));
+  return obj;
 }

@@ -17,8 +17,8 @@ import { parseResourceVersion } from '../registry/codec.js';
 import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/registry.js';
 import type { User } from '../auth.js';
 import type { ResourceRequest } from '../requestinfo.js';
-import { checkTypeMeta, dryRunParam } from './incoming.js';
-import { decodeBody, enforceFieldValidation, enforcePatchedFieldValidation, parseFieldValidation, patchStrictErrors } from '../fieldvalidation.js';
+import { checkTypeMeta, dryRunParam, readObject } from './incoming.js';
+import { enforcePatchedFieldValidation, parseFieldValidation, patchStrictErrors } from '../fieldvalidation.js';
 import { includeObjectParam, renderList, renderObject } from './render.js';
 import { evict } from './eviction.js';
 import { getScale, scaleFromBody, setScale, SCALE_GVK } from './scale.js';
@@ -64,22 +64,6 @@ function successStatus(code: number, details?: Status['details']): Status {
   const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
   if (details) status.details = details;
   return status;
-}
-
-async function readObject(
-  req: IncomingMessage,
-  gvk: GroupVersionKind,
-  query: URLSearchParams,
-  warnings: string[],
-  optionsKind: 'CreateOptions' | 'UpdateOptions',
-): Promise<KubeObject> {
-  const mode = parseFieldValidation(query.get('fieldValidation'), optionsKind);
-  const body = await readBodyBytes(req);
-  const decoded = decodeBody(gvk, body, req.headers['content-type'], mode);
-  const obj = decoded.obj as KubeObject;
-  checkTypeMeta(gvk, obj);
-  warnings.push(...enforceFieldValidation(gvk, obj, mode, decoded.strictErrors));
-  return obj;
 }
 
 export async function handleResource(
