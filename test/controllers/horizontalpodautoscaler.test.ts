@@ -121,7 +121,9 @@ describe('HorizontalPodAutoscaler controller', () => {
     const described = await c.kubectl(['describe', 'hpa', 'web']);
     assert.equal(described.code, 0, described.stderr);
     assert.match(described.stdout, /resource cpu on pods\s+\(as a percentage of request\):\s+90% \(90m\) \/ 50%/);
-    assert.match(described.stdout, /AbleToScale\s+True\s+SucceededRescale/);
+    // The controller syncs every 300 ms here: by now a later sync may have found the new size
+    // matching its recommendation (SucceededRescale was checked on the status above).
+    assert.match(described.stdout, /AbleToScale\s+True\s+(SucceededRescale|ReadyForNewScale)/);
     assert.match(described.stdout, /SuccessfulRescale\s.*New size: 2; reason: cpu resource utilization \(percentage of request\) above target/);
   });
 
