@@ -196,14 +196,15 @@ describe('agent: running pods', () => {
       spec: {
         nodeName: h.nodeName,
         containers: [
-          { ...shell('main', image, 'exec sleep 3600'), lifecycle: { postStart: { exec: { command: ['sh', '-c', 'sleep 3'] } } } },
+          // 5 s: room for a loaded machine between Docker starting `main` and the test looking.
+          { ...shell('main', image, 'exec sleep 3600'), lifecycle: { postStart: { exec: { command: ['sh', '-c', 'sleep 5'] } } } },
           shell('after', image, 'exec sleep 3600'),
         ],
       },
     });
     const inDocker = async (container: string) =>
       h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, 'io.kubernetes.pod.name=slow-hook', `io.kubernetes.container.name=${container}`] } });
-    // Docker runs `main`: its hook has begun (it lasts 3 s).
+    // Docker runs `main`: its hook has begun (it lasts 5 s).
     await eventually(async () => ((await inDocker('main'))[0]?.State === 'running' ? true : undefined), 20_000, 'main running in Docker');
     // (The status the agent wrote before starting anything may still be on its way.)
     const during = await eventually(async () => {
@@ -219,7 +220,7 @@ describe('agent: running pods', () => {
 
     const pod = await h.waitForPod('slow-hook', (p) => (condition(p, 'Ready') === 'True' ? p : undefined), 30_000, 'Ready');
     const startedMs = (name: string) => Date.parse(containerStatus(pod, name).state.running.startedAt);
-    assert.ok(startedMs('after') - startedMs('main') >= 2000, `after started ${startedMs('after') - startedMs('main')} ms after main`);
+    assert.ok(startedMs('after') - startedMs('main') >= 4000, `after started ${startedMs('after') - startedMs('main')} ms after main`);
     assert.equal(containerStatus(pod, 'main').started, true);
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/slow-hook?gracePeriodSeconds=0');
   });
