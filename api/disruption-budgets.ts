@@ -4,6 +4,7 @@
 
 import type { Condition } from 'kubernetes-types/meta/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { setStatusCondition } from './conditions.js';
 import { selectorFromLabelSelector } from './labels.js';
 import { kubeTime } from './time.js';
 
@@ -35,15 +36,5 @@ export function withDisruptionAllowedCondition(status: NonNullable<PodDisruption
     observedGeneration: status.observedGeneration ?? 0,
     lastTransitionTime: kubeTime(now),
   };
-  return setCondition(status.conditions, next);
-}
-
-/** meta.SetStatusCondition: replaces the condition of the same type, keeping its transition time if the status is unchanged. */
-export function setCondition(conditions: readonly Condition[] | undefined, next: Condition): Condition[] {
-  const list = [...(conditions ?? [])];
-  const i = list.findIndex((c) => c.type === next.type);
-  if (i < 0) return [...list, next];
-  const old = list[i]!;
-  list[i] = { ...next, lastTransitionTime: old.status === next.status ? old.lastTransitionTime : next.lastTransitionTime };
-  return list;
+  return setStatusCondition(status.conditions, next);
 }

@@ -6,71 +6,40 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import type { Agent } from '../../agent/agent.js';
-import { startAgent } from '../../agent/agent.js';
-import { startAgentEndpoint } from '../../agent/server/endpoint.js';
-import type { AgentServer } from '../../agent/server/server.js';
+import { randomBytes } from 'node:crypto';
 import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { acquireTestDocker, removeLabelled, TEST_LABEL } from '../helpers/docker.js';
+import { acquireTestDocker } from '../helpers/docker.js';
 import type { TestDocker } from '../helpers/docker.js';
+import { startJoinedAgent } from '../helpers/joined-agent.js';
+import type { JoinedAgent } from '../helpers/joined-agent.js';
+import { testClusterCidr } from '../helpers/multinode.js';
 
 describe('kubectl autoscale against a real agent on Docker', () => {
   let docker: TestDocker;
   let cluster: TestCluster;
-  let dir: string;
-  let agent: Agent;
-  let endpoint: AgentServer;
+  let joined: JoinedAgent;
   const nodeName = `hpa-${randomBytes(3).toString('hex')}`;
 
   before(async () => {
     docker = await acquireTestDocker();
-    // A /20 of its own in 10.150–10.199, apart from other test clusters' pod networks.
-    const n = randomInt(50 * 16);
     cluster = await startTestCluster({
       controllerManager: {
-        controllers: { clusterCidr: `10.${150 + Math.floor(n / 16)}.${(n % 16) * 16}.0/20`, horizontalPodAutoscalerSyncPeriodMs: 2000 },
+        controllers: { clusterCidr: testClusterCidr(), horizontalPodAutoscalerSyncPeriodMs: 2000 },
       },
     });
     await cluster.controlPlane.controllerManager?.whenLeading();
-    dir = await mkdtemp(join(tmpdir(), 'skiff-hpa-'));
-    const tokenFile = join(dir, 'node-token');
-    await writeFile(tokenFile, cluster.controlPlane.nodeToken);
-    agent = await startAgent({
-      server: cluster.url,
-      tokenFile,
-      nodeName,
-      nodeIp: '127.0.0.1',
-      dataDir: join(dir, 'agent'),
-      dockerHost: `unix://${docker.socketPath}`,
-      podInfraImage: docker.pauseImage,
-      dockerLabels: { [TEST_LABEL]: '1' },
-      kubeletPort: 0,
-      leaseRenewIntervalMs: 1000,
-      nodeStatusUpdateIntervalMs: 1000,
-      relistIntervalMs: 2000,
-      logger: pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' }),
-    });
-    endpoint = await startAgentEndpoint(agent, { bindAddress: '127.0.0.1', usageSampleIntervalMs: 1000 });
-    await agent.ready;
+    joined = await startJoinedAgent(cluster, docker, nodeName);
     await eventually(async () => {
       const node = (await cluster.api('GET', `/api/v1/nodes/${nodeName}`)).body;
       const ready = node.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
-      return ready && node.spec?.podCIDR && node.status?.daemonEndpoints?.kubeletEndpoint?.Port === endpoint.port ? true : undefined;
-    }, 30_000, 'the node to be Ready with a pod CIDR and its endpoint');
+      return ready && node.spec?.podCIDR ? true : undefined;
+    }, 30_000, 'the node to be Ready with a pod CIDR');
   });
 
   after(async () => {
-    await endpoint?.close();
-    await agent?.close();
-    if (docker) await removeLabelled(docker.docker, `skiff.node=${nodeName}`);
+    await joined?.close();
     await cluster?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
     await docker?.release();
   });
 

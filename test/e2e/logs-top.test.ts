@@ -7,18 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import type { Agent } from '../../agent/agent.js';
-import { startAgent } from '../../agent/agent.js';
-import { startAgentEndpoint } from '../../agent/server/endpoint.js';
-import type { AgentServer } from '../../agent/server/server.js';
 import { eventually, KUBECTL, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { acquireTestDocker, removeLabelled, TEST_LABEL } from '../helpers/docker.js';
+import { acquireTestDocker } from '../helpers/docker.js';
 import type { TestDocker } from '../helpers/docker.js';
+import { startJoinedAgent } from '../helpers/joined-agent.js';
+import type { JoinedAgent } from '../helpers/joined-agent.js';
 
 const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /;
 
@@ -29,9 +23,7 @@ function shell(name: string, image: string, script: string) {
 describe('kubectl logs and top against a real agent on Docker', () => {
   let docker: TestDocker;
   let cluster: TestCluster;
-  let dir: string;
-  let agent: Agent;
-  let endpoint: AgentServer;
+  let joined: JoinedAgent;
   const nodeName = `logs-${randomBytes(3).toString('hex')}`;
 
   const kubectl = (args: string[]) => cluster.kubectl(args);
@@ -40,40 +32,11 @@ describe('kubectl logs and top against a real agent on Docker', () => {
   before(async () => {
     docker = await acquireTestDocker();
     cluster = await startTestCluster();
-    dir = await mkdtemp(join(tmpdir(), 'skiff-logs-top-'));
-    const tokenFile = join(dir, 'node-token');
-    await writeFile(tokenFile, cluster.controlPlane.nodeToken);
-    agent = await startAgent({
-      server: cluster.url,
-      tokenFile,
-      nodeName,
-      nodeIp: '127.0.0.1',
-      dataDir: join(dir, 'agent'),
-      dockerHost: `unix://${docker.socketPath}`,
-      podInfraImage: docker.pauseImage,
-      dockerLabels: { [TEST_LABEL]: '1' },
-      kubeletPort: 0,
-      leaseRenewIntervalMs: 1000,
-      nodeStatusUpdateIntervalMs: 1000,
-      relistIntervalMs: 2000,
-      crashLoopBackOff: { initialMs: 1000, maxMs: 4000 },
-      logger: pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' }),
-    });
-    endpoint = await startAgentEndpoint(agent, { bindAddress: '127.0.0.1', usageSampleIntervalMs: 1000 });
     // Until the scheduler and nodeipam run here, the test gives the node its pod CIDR.
-    const podCidr = `10.${200 + (process.pid % 50)}.${Math.floor(Math.random() * 256)}.0/24`;
-    await eventually(async () => {
-      const res = await cluster.api('PATCH', `/api/v1/nodes/${nodeName}`, {
-        body: { spec: { podCIDR: podCidr, podCIDRs: [podCidr] } },
-        headers: { 'content-type': 'application/merge-patch+json' },
-      });
-      return res.status === 200 ? true : undefined;
-    }, 30_000, 'the node to register');
-    await agent.ready;
-    await eventually(async () => {
-      const node = (await cluster.api('GET', `/api/v1/nodes/${nodeName}`)).body;
-      return node.status?.daemonEndpoints?.kubeletEndpoint?.Port === endpoint.port ? true : undefined;
-    }, 20_000, 'the node to publish its endpoint port');
+    joined = await startJoinedAgent(cluster, docker, nodeName, {
+      agent: { crashLoopBackOff: { initialMs: 1000, maxMs: 4000 } },
+      podCidr: `10.${200 + (process.pid % 50)}.${Math.floor(Math.random() * 256)}.0/24`,
+    });
 
     const image = docker.busyboxImage;
     const pods = [
@@ -97,11 +60,8 @@ describe('kubectl logs and top against a real agent on Docker', () => {
   });
 
   after(async () => {
-    await endpoint?.close();
-    await agent?.close();
-    if (docker) await removeLabelled(docker.docker, `skiff.node=${nodeName}`);
+    await joined?.close();
     await cluster?.close();
-    await rm(dir, { recursive: true, force: true });
     await docker?.release();
   });
 
@@ -197,7 +157,7 @@ describe('kubectl logs and top against a real agent on Docker', () => {
   test("the agent's endpoint refuses callers without the API server's certificate", async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: endpoint.port, path: '/containerLogs/default/talker/counter', ca: cluster.controlPlane.caCertPem },
+        { host: '127.0.0.1', port: joined.endpoint.port, path: '/containerLogs/default/talker/counter', ca: cluster.controlPlane.caCertPem },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

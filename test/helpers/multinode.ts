@@ -54,7 +54,7 @@ export interface MultiNodeCluster {
  * from the agent tests' CIDRs (10.200+), `skiff up`'s default (10.42) and Docker's own pools, and
  * unlikely to meet another test process's cluster (their Docker networks would overlap).
  */
-function testClusterCidr(): string {
+export function testClusterCidr(): string {
   const n = randomInt(50 * 16);
   return `10.${150 + Math.floor(n / 16)}.${(n % 16) * 16}.0/20`;
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { isConflict } from '../../../api/client.js';
+import { isPodActive, isPodReady } from '../../controllers/pods/pod-state.js';
 import { budgetCoversPod, withDisruptionAllowedCondition } from '../../../api/disruption-budgets.js';
 import { badRequest, forbidden, StatusError, timeout } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/objects.js';
@@ -48,14 +49,9 @@ function stillProcessing(name: string): StatusError {
   return violatesBudget(`The disruption budget ${name} is still being processed by the server.`, 10);
 }
 
-function isReady(pod: Pod): boolean {
-  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
 /** Pods that finished, never started, or are already going: their eviction disrupts nothing more. */
 function canIgnoreBudget(pod: Pod & KubeObject): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata?.deletionTimestamp;
+  return !isPodActive(pod) || pod.status?.phase === 'Pending';
 }
 
 /** The Eviction's deleteOptions, with the request's dryRun folded in (propagateDryRun). */
@@ -121,8 +117,7 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
     pod = (await pods.get(namespace, name)) as Pod & KubeObject;
     if (!canIgnoreBudget(pod)) break;
     // A pod still Pending could become ready meanwhile: delete it only as read.
-    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || !!pod.metadata?.deletionTimestamp;
-    const deleteOptions = terminal || clientChoseVersion ? options : withResourceVersion(options, pod.metadata?.resourceVersion);
+    const deleteOptions = !isPodActive(pod) || clientChoseVersion ? options : withResourceVersion(options, pod.metadata?.resourceVersion);
     try {
       await pods.delete(namespace, name, deleteOptions);
       return 'evicted';
@@ -138,7 +133,7 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
     const budget = budgets[0]!;
     const status = budget.status ?? { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 };
     const unhealthyAllowed =
-      !isReady(pod) &&
+      !isPodReady(pod) &&
       (budget.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' || (status.currentHealthy >= status.desiredHealthy && status.desiredHealthy > 0));
     if (unhealthyAllowed) {
       // An unready pod counts for nothing in the budget: take none of it, but delete the pod only

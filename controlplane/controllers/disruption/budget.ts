@@ -4,7 +4,8 @@
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
-import { DELETION_TIMEOUT_MS, DISRUPTION_ALLOWED, setCondition, withDisruptionAllowedCondition } from '../../../api/disruption-budgets.js';
+import { setStatusCondition } from '../../../api/conditions.js';
+import { DELETION_TIMEOUT_MS, DISRUPTION_ALLOWED, withDisruptionAllowedCondition } from '../../../api/disruption-budgets.js';
 import { kubeTime } from '../../../api/time.js';
 import { controllerRefOf } from '../ownership/controller-ref.js';
 import { isPodReady, parseTime } from '../pods/pod-state.js';
@@ -137,7 +138,7 @@ export function budgetStatus(
  */
 export function failedStatus(pdb: PodDisruptionBudget, message: string, nowMs: number): BudgetStatus {
   const status: BudgetStatus = { ...(pdb.status ?? { currentHealthy: 0, desiredHealthy: 0, expectedPods: 0, disruptionsAllowed: 0 }), disruptionsAllowed: 0 };
-  status.conditions = setCondition(status.conditions, {
+  status.conditions = setStatusCondition(status.conditions, {
     type: DISRUPTION_ALLOWED,
     status: 'False',
     reason: 'SyncFailed',

@@ -11,7 +11,6 @@
 import type {
   CrossVersionObjectReference,
   HorizontalPodAutoscaler,
-  HorizontalPodAutoscalerCondition,
   HorizontalPodAutoscalerStatus,
   MetricSpec,
   MetricStatus,
@@ -26,6 +25,7 @@ import { deepCopy, objectKey } from '../../../api/objects.js';
 import { Quantity } from '../../../api/quantity.js';
 import { RESOURCES, resourceFor, splitApiVersion } from '../../../api/resources.js';
 import type { ResourceType } from '../../../api/resources.js';
+import { setStatusCondition } from '../../../api/conditions.js';
 import { sameJson } from '../../../api/same-json.js';
 import { kubeTime } from '../../../api/time.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
@@ -90,15 +90,8 @@ function scaleTargetResource(ref: CrossVersionObjectReference): ResourceType | u
 }
 
 function setCondition(status: Status, change: ConditionChange, now: number): void {
-  const conditions: HorizontalPodAutoscalerCondition[] = [...(status.conditions ?? [])];
-  const at = conditions.findIndex((c) => c.type === change.type);
-  const existing = at >= 0 ? conditions[at] : undefined;
-  // The transition time moves only when the status flips.
-  const lastTransitionTime = existing && existing.status === change.status ? existing.lastTransitionTime : kubeTime(now);
-  const updated = { type: change.type, status: change.status, lastTransitionTime, reason: change.reason, message: change.message };
-  if (at >= 0) conditions[at] = updated;
-  else conditions.push(updated);
-  status.conditions = conditions;
+  const { type, status: value, reason, message } = change;
+  status.conditions = setStatusCondition(status.conditions, { type, status: value, lastTransitionTime: kubeTime(now), reason, message });
 }
 
 function milliQuantity(milli: number): string {
