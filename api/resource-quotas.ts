@@ -6,6 +6,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from './objects.js';
 import { Quantity, tryParseQuantity } from './quantity.js';
 import type { ResourceType } from './resources.js';
+import { isTerminalPhase } from './pod-phase.js';
 
 /** A resource list read as quantities (a malformed entry is left out: validation refused it). */
 export type Usage = Map<string, Quantity>;
@@ -61,7 +62,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /** A pod that finished (Succeeded or Failed) no longer holds compute quota (QuotaV1Pod). */
 export function isTerminalPod(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  return isTerminalPhase(pod.status?.phase);
 }
 
 /**

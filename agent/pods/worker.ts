@@ -17,7 +17,7 @@ import { isActive } from '../runtime/inventory.js';
 import { containerSpecHash } from '../runtime/specs.js';
 import type { ContainerView, WaitingReason } from '../status/podstatus.js';
 import { kubeTime } from '../../api/time.js';
-import { computePodStatus, hasEnded } from '../status/podstatus.js';
+import { computePodStatus, hasEnded, reportableStatus } from '../status/podstatus.js';
 import { forgetProjections } from '../volumes/atomic-writer.js';
 import type { PreparedVolume } from '../volumes/volumes.js';
 import { prepareVolumes, releaseVolumes, VolumeError } from '../volumes/volumes.js';
@@ -29,6 +29,7 @@ import { podDir } from './context.js';
 import { restartBackOffKey, startContainer, startCreated } from './start.js';
 import { createSandbox, SandboxError } from './sandbox.js';
 import { killContainer, MINIMUM_GRACE_SECONDS, stopSandbox } from './termination.js';
+import { isTerminalPhase } from '../../api/pod-phase.js';
 
 const podsResource = resourceFor('', 'pods');
 
@@ -182,7 +183,7 @@ export class PodWorker {
       return undefined;
     }
     const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
+    if (isTerminalPhase(phase)) {
       await this.stopFinished(pod);
       return undefined;
     }
@@ -215,7 +216,7 @@ export class PodWorker {
     this.ctx.probes.sync(pod, podIp, containers.filter((c) => c.identity.kind !== 'sandbox' && isActive(c)));
     await this.collectGarbage(containers);
     let status = await this.computeStatus(pod, false);
-    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && sandbox && isActive(sandbox)) {
+    if (isTerminalPhase(status.phase) && sandbox && isActive(sandbox)) {
       // Nothing of a finished pod runs again; its sandbox goes (its containers stay for logs).
       await stopSandbox(this.ctx, sandbox);
       status = await this.computeStatus(pod, false);
@@ -396,8 +397,9 @@ export class PodWorker {
     });
   }
 
-  /** Writes the status after the writes before it: one at a time, in order. */
+  /** Writes the status after the writes before it: one at a time, in order; see reportableStatus. */
   private publishStatus(pod: Pod, status: PodStatus): Promise<void> {
+    status = reportableStatus(status, pod.status, this.ctx.inventory.forPod(this.uid).some(isActive));
     const write = this.statusWrites.then(() => this.writeStatus(pod, status));
     this.statusWrites = write.catch(() => undefined);
     return write;

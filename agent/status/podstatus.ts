@@ -9,6 +9,7 @@ import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, Pod
 import type { RuntimeContainer } from '../runtime/inventory.js';
 import { isActive } from '../runtime/inventory.js';
 import { kubeTime } from '../../api/time.js';
+import { isTerminalPhase } from '../../api/pod-phase.js';
 
 export interface WaitingReason {
   reason: string;
@@ -195,7 +196,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
     containerStatus(c, views.get(c.name), initDone ? 'ContainerCreating' : 'PodInitializing', false, terminating),
   );
   const phase = podPhase(pod, initStatuses, appStatuses, terminating);
-  const completed = phase === 'Succeeded' || phase === 'Failed';
+  const completed = isTerminalPhase(phase);
 
   const sandboxReady = pod.spec?.hostNetwork ? isActive(input.sandbox) : isActive(input.sandbox) && !!input.sandbox?.ip;
   const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
@@ -248,4 +249,15 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   if (pod.status?.qosClass) mutable['qosClass'] = pod.status.qosClass;
   if (pod.status?.nominatedNodeName) mutable['nominatedNodeName'] = pod.status.nominatedNodeName;
   return status;
+}
+
+/**
+ * The status to report: as the kubelet's status manager does (mergePodStatus), a pod is not
+ * reported Succeeded or Failed while anything of it, its sandbox included, may still run; until
+ * then it keeps the phase, reason and message it has in the API, so that whoever acts on the
+ * terminal phase (a Job, a ReplicaSet replacing the pod, quota) finds it stopped.
+ */
+export function reportableStatus(status: PodStatus, inApi: PodStatus | undefined, mayStillRun: boolean): PodStatus {
+  if (!mayStillRun || !isTerminalPhase(status.phase) || isTerminalPhase(inApi?.phase)) return status;
+  return { ...status, phase: inApi?.phase ?? 'Pending', reason: inApi?.reason, message: inApi?.message };
 }

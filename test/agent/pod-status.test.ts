@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerView } from '../../agent/status/podstatus.js';
-import { apiTime, computePodStatus } from '../../agent/status/podstatus.js';
+import { apiTime, computePodStatus, reportableStatus } from '../../agent/status/podstatus.js';
 import { exited, runtimeContainer, sandbox } from './fixtures.js';
 
 const NOW = '2026-01-01T12:00:00Z';
@@ -155,5 +155,22 @@ describe('pod status', () => {
   test('times have second precision', () => {
     assert.equal(apiTime('2026-01-01T10:00:00.999999999Z'), '2026-01-01T10:00:00Z');
     assert.equal(apiTime(undefined), undefined);
+  });
+});
+
+describe('reportableStatus (the status manager holds a terminal phase while something runs)', () => {
+  const failed = { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }] };
+
+  test('a pod whose sandbox still runs keeps the phase, reason and message it has in the API', () => {
+    const held = reportableStatus(failed, { phase: 'Running', reason: undefined }, true);
+    assert.equal(held.phase, 'Running');
+    assert.deepEqual(held.conditions, failed.conditions);
+    assert.equal(reportableStatus(failed, undefined, true).phase, 'Pending');
+  });
+
+  test('once nothing runs, or when the API has it terminal already, the terminal phase is reported', () => {
+    assert.equal(reportableStatus(failed, { phase: 'Running' }, false).phase, 'Failed');
+    assert.equal(reportableStatus(failed, { phase: 'Failed', reason: 'DeadlineExceeded' }, true).phase, 'Failed');
+    assert.equal(reportableStatus({ phase: 'Running' }, { phase: 'Pending' }, true).phase, 'Running');
   });
 });

@@ -7,6 +7,7 @@ import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { KubeObject } from '../../../api/objects.js';
 import type { ResourceType } from '../../../api/resources.js';
 import { carryOverServiceAllocations } from '../defaults/index.js';
+import { isTerminalPhase } from '../../../api/pod-phase.js';
 
 export interface DeleteRequest {
   gracePeriodSeconds?: number;
@@ -102,7 +103,7 @@ const podStrategy = (r: ResourceType): Strategy =>
     gracePeriod(obj, request) {
       const pod = obj as Pod;
       if (!pod.spec?.nodeName) return 0;
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+      if (isTerminalPhase(pod.status?.phase)) return 0;
       return request.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     },
   });

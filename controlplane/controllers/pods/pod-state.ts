@@ -4,11 +4,11 @@
 // controllers and the scheduler, so that they all count the same way.
 
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { isTerminalPhase } from '../../../api/pod-phase.js';
 
 /** Succeeded or Failed: the pod's containers will not run again. */
 export function isPodTerminal(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
+  return isTerminalPhase(pod.status?.phase);
 }
 
 /** Counts towards a controller's replicas: not finished and not being deleted (controller.IsPodActive). */
