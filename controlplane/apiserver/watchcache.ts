@@ -1,10 +1,11 @@
 // The watch cache: one Store watch per resource, fanned out to every API watcher of that
 // resource, with a window of recent events so that watchers (re)starting from a recent
 // resourceVersion are served from memory. Many watchers therefore cost one store watch, and one
-// decode per event (kube-apiserver's cacher, much simplified: Skiff serves lists from the store).
+// decode per event (kube-apiserver's cacher, much simplified: Skiff serves lists from the store,
+// but reuses the objects that earlier lists decoded while they are current, see `decoded`).
 
 import type { KubeObject } from '../../api/objects.js';
-import type { Store, StoreEvent } from '../store/store.js';
+import type { KeyValue, Store, StoreEvent } from '../store/store.js';
 import { decodeObject } from './registry/codec.js';
 
 export interface CacheEvent {
@@ -144,6 +145,8 @@ export class WatchCache {
   private latest = 0;
   /** The newest event of each key still in the window. */
   private readonly newest = new Map<string, CacheEvent>();
+  /** Objects that lists decoded, while still current: any event of their key drops them. */
+  private readonly decodedObjects = new Map<string, KubeObject>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly abort = new AbortController();
   private readonly options: Required<WatchCacheOptions>;
@@ -221,8 +224,29 @@ export class WatchCache {
     return event && event.type !== 'DELETED' ? { object: event.object, rv: event.rv } : undefined;
   }
 
+  /**
+   * `kv` decoded (in its stored form), or taken from an earlier read of the same revision of the
+   * key: a list of 10,000 pods for a Table or a selector then parses only what changed since the
+   * last one. `readAt` is the revision the caller read `kv` at; what it decodes is kept only if
+   * the cache has not yet applied an event after it (a later event of the key, applied after
+   * this, then drops it: nothing stale or deleted stays). Callers must never mutate the object.
+   */
+  decoded(kv: KeyValue, readAt: number): KubeObject {
+    const known = this.decodedObjects.get(kv.key);
+    if (known && known.metadata?.resourceVersion === String(kv.modRevision)) return known;
+    const object = decodeObject(kv);
+    if (readAt >= this.latest && kv.modRevision <= readAt) this.decodedObjects.set(kv.key, object);
+    return object;
+  }
+
+  /** How many decoded objects are kept (for tests). */
+  get decodedCount(): number {
+    return this.decodedObjects.size;
+  }
+
   private reset(rv: number): void {
     this.newest.clear();
+    this.decodedObjects.clear();
     this.events = [];
     this.head = 0;
     this.windowStartRv = rv;
@@ -233,6 +257,7 @@ export class WatchCache {
     const now = Date.now();
     this.events.push({ event, at: now });
     this.newest.set(event.key, event);
+    this.decodedObjects.delete(event.key);
     this.latest = event.rv;
     this.evict(now);
     for (const s of this.subscribers) s.push(event);

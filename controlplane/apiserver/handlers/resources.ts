@@ -109,6 +109,7 @@ export async function handleResource(
         resourceVersion: query.get('resourceVersion') ?? undefined,
         resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
         encoded: format.as === 'object' && format.media === 'json',
+        shared: true,
       };
       const result = await registry.list(namespace, listQuery);
       return sendObject(res, 200, renderList(resource, result, format, includeObject), format);

@@ -89,6 +89,11 @@ export interface ListQuery {
    * `encoded` (and `items` stays empty), spliced rather than decoded.
    */
   encoded?: boolean;
+  /**
+   * The caller only reads the items (renders them): they may be objects shared with other
+   * readers, decoded once per revision of each object (WatchCache.decoded), never to be mutated.
+   */
+  shared?: boolean;
 }
 
 export interface ListResult {
@@ -176,8 +181,6 @@ export class Registry {
   private key(namespace: string | undefined, name: string): string {
     return objectStorageKey(this.resource, namespace, name);
   }
-
-  /** Stored form → the object as this resource's version shows it. */
 
   /**
    * Stored form → the object as this resource's version shows it. Returns the same object when
@@ -279,7 +282,7 @@ export class Registry {
         lastKey = kv.key;
         if (encoded) encoded.push((!this.conversion && encodedWithRevision(kv)) || JSON.stringify(this.decode(kv)));
         else {
-          const obj = this.decode(kv);
+          const obj = query.shared ? this.external(this.cache.decoded(kv, page.revision)) : this.decode(kv);
           if (query.filter && !query.filter(obj)) continue;
           items.push(obj);
         }
