@@ -8,36 +8,22 @@ import { StatusError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import { storagePrefix } from '../../controlplane/apiserver/registry/codec.js';
-import { Registry } from '../../controlplane/apiserver/registry/registry.js';
-import type { RegistryHooks } from '../../controlplane/apiserver/registry/registry.js';
-import { strategyFor } from '../../controlplane/apiserver/registry/strategy.js';
-import { WatchCache } from '../../controlplane/apiserver/watchcache.js';
-import { SqliteStore } from '../../controlplane/store/sqlite.js';
 import { eventually } from '../helpers/cluster.js';
+import type { BareRegistry } from '../helpers/registry.js';
+import { bareRegistry } from '../helpers/registry.js';
 
 const configmaps = resourceFor('', 'configmaps');
-
-const hooks: RegistryHooks = {
-  applyDefaults: () => undefined,
-  validateCreate: () => [],
-  validateUpdate: () => [],
-  validateStatusUpdate: () => [],
-  checkNamespaceForCreate: async () => undefined,
-};
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 
 describe('updates that start from the watch cache', () => {
-  let store: SqliteStore;
-  let cache: WatchCache;
-  let registry: Registry;
+  let store: BareRegistry['store'];
+  let cache: BareRegistry['cache'];
+  let registry: BareRegistry['registry'];
   const key = `${storagePrefix(configmaps)}default/counter`;
 
   before(async () => {
-    store = SqliteStore.open(':memory:');
-    cache = new WatchCache(store, storagePrefix(configmaps));
-    await cache.start();
-    registry = new Registry(configmaps, store, strategyFor(configmaps), cache, hooks);
+    ({ store, cache, registry } = await bareRegistry(configmaps));
     await registry.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'counter' }, data: { n: '0' } });
     await eventually(() => cache.recent(key), 5_000, 'the cache to see the object');
     await cache.stop();

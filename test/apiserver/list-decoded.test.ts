@@ -5,23 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
-import { storagePrefix } from '../../controlplane/apiserver/registry/codec.js';
-import { Registry } from '../../controlplane/apiserver/registry/registry.js';
-import type { RegistryHooks } from '../../controlplane/apiserver/registry/registry.js';
-import { strategyFor } from '../../controlplane/apiserver/registry/strategy.js';
-import { WatchCache } from '../../controlplane/apiserver/watchcache.js';
-import { SqliteStore } from '../../controlplane/store/sqlite.js';
 import { eventually } from '../helpers/cluster.js';
+import type { BareRegistry } from '../helpers/registry.js';
+import { bareRegistry } from '../helpers/registry.js';
 
 const configmaps = resourceFor('', 'configmaps');
-
-const hooks: RegistryHooks = {
-  applyDefaults: () => undefined,
-  validateCreate: () => [],
-  validateUpdate: () => [],
-  validateStatusUpdate: () => [],
-  checkNamespaceForCreate: async () => undefined,
-};
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 
@@ -30,15 +18,12 @@ function configMap(name: string, value: string): ConfigMap {
 }
 
 describe('lists that share decoded objects', () => {
-  let store: SqliteStore;
-  let cache: WatchCache;
-  let registry: Registry;
+  let store: BareRegistry['store'];
+  let cache: BareRegistry['cache'];
+  let registry: BareRegistry['registry'];
 
   before(async () => {
-    store = SqliteStore.open(':memory:');
-    cache = new WatchCache(store, storagePrefix(configmaps));
-    await cache.start();
-    registry = new Registry(configmaps, store, strategyFor(configmaps), cache, hooks);
+    ({ store, cache, registry } = await bareRegistry(configmaps));
   });
 
   after(async () => {
