@@ -424,6 +424,30 @@ describe('API server object semantics', () => {
     assert.equal(after.body.spec.template.spec.containers[0].image, 'nginx:1.28');
   });
 
+  test('a patch that renames an object or moves it to another namespace is 400, not silently undone', async () => {
+    await c.api('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('renamed') });
+    const path = '/api/v1/namespaces/default/configmaps/renamed';
+    const rename = await c.api('PATCH', path, {
+      body: [{ op: 'replace', path: '/metadata/name', value: 'other' }, { op: 'replace', path: '/data/a', value: '2' }],
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+    assert.equal(rename.status, 400);
+    assert.equal(rename.body.reason, 'BadRequest');
+    assert.equal(rename.body.message, 'the name of the object (other) does not match the name on the URL (renamed)');
+    const unnamed = await c.api('PATCH', path, { body: { metadata: { name: null } }, headers: { 'content-type': 'application/merge-patch+json' } });
+    assert.equal(unnamed.status, 400);
+    assert.equal(unnamed.body.message, 'the name of the object () does not match the name on the URL (renamed)');
+    const move = await c.api('PATCH', path, {
+      body: { metadata: { namespace: 'kube-system' }, data: { a: '3' } },
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    });
+    assert.equal(move.status, 400);
+    assert.equal(move.body.message, 'the namespace of the provided object does not match the namespace sent on the request');
+    const stored = await c.api('GET', path);
+    assert.deepEqual(stored.body.data, { a: '1' });
+    assert.equal((await c.api('GET', '/api/v1/namespaces/default/configmaps/other')).status, 404);
+  });
+
   test('server-side Tables carry the printed columns and partial object metadata', async () => {
     const res = await c.api('GET', '/apis/apps/v1/namespaces/default/deployments', {
       headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },

@@ -531,12 +531,7 @@ export class Registry {
     input: KubeObject,
     options: WriteOptions & { subresource?: string } = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
-    if (input.metadata?.name && input.metadata.name !== name) {
-      throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
-    }
-    if (this.resource.namespaced && input.metadata?.namespace && input.metadata.namespace !== namespace) {
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    }
+    if (input.metadata?.name) this.checkIdentity(input, namespace, name);
     const rv = parseResourceVersion(input.metadata?.resourceVersion);
     if (Number.isNaN(rv)) throw badRequest(`metadata.resourceVersion: Invalid value: ${JSON.stringify(input.metadata?.resourceVersion)}`);
     const exists = await this.store.get(this.key(namespace, name));
@@ -566,6 +561,7 @@ export class Registry {
       name,
       (current) => {
         const patched = apply(current);
+        this.checkIdentity(patched, namespace, name);
         const rv = parseResourceVersion(patched.metadata?.resourceVersion);
         // A patch that names a resourceVersion is a precondition on it (kube-apiserver does the same).
         if (rv !== undefined && rv !== Number(current.metadata?.resourceVersion)) throw conflict(this.groupResource, name);
@@ -573,6 +569,19 @@ export class Registry {
       },
       options,
     );
+  }
+
+  /**
+   * The object a client sent or patched must be the one the URL names (kube-apiserver's checkName
+   * and EnsureObjectNamespaceMatchesRequestNamespace): a patch that renames an object is refused,
+   * never silently undone.
+   */
+  private checkIdentity(obj: KubeObject, namespace: string | undefined, name: string): void {
+    const objName = obj.metadata?.name ?? '';
+    if (objName !== name) throw badRequest(`the name of the object (${objName}) does not match the name on the URL (${name})`);
+    if (this.resource.namespaced && obj.metadata?.namespace && obj.metadata.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
   }
 
   /** Turns the object a client sent into the object to store, or undefined when nothing changes. */
