@@ -8,8 +8,38 @@ import { execInContainer } from '../runtime/exec.js';
 import { httpProbe } from '../probes/http.js';
 import { tcpProbe } from '../probes/tcp.js';
 
-/** Runs the handler; resolves with an error message when it failed, undefined when it succeeded. */
+/**
+ * Runs the handler; resolves with an error message when it failed, undefined when it succeeded.
+ * `stop` interrupts the wait (the pod is being deleted): it resolves at once with a message, and
+ * what the handler still does ends with the container, which termination stops next.
+ */
 export async function runLifecycleHandler(
+  engine: Engine,
+  handler: LifecycleHandler,
+  container: Container,
+  containerId: string,
+  podIp: string | undefined,
+  timeoutMs: number,
+  stop?: AbortSignal,
+): Promise<string | undefined> {
+  const run = runHandler(engine, handler, container, containerId, podIp, timeoutMs);
+  if (!stop) return run;
+  if (stop.aborted) return HOOK_INTERRUPTED;
+  let onAbort = (): void => {};
+  const interrupted = new Promise<string>((resolve) => {
+    onAbort = () => resolve(HOOK_INTERRUPTED);
+    stop.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([run, interrupted]);
+  } finally {
+    stop.removeEventListener('abort', onAbort);
+  }
+}
+
+export const HOOK_INTERRUPTED = 'interrupted: the pod is being deleted';
+
+async function runHandler(
   engine: Engine,
   handler: LifecycleHandler,
   container: Container,

@@ -108,9 +108,12 @@ export async function startContainer(
   sandbox: RuntimeContainer,
   volumes: Map<string, PreparedVolume>,
   waiting: Map<string, WaitingReason>,
+  stop: AbortSignal,
 ): Promise<StepResult> {
   const { container } = start;
   const { events } = ctx;
+  // A container held back by an earlier one's postStart hook does not start in a pod being deleted.
+  if (stop.aborted) return { ok: true };
   const image = await ensureImage(ctx, pod, container, waiting);
   if (!image.ok) return image;
 
@@ -167,7 +170,7 @@ export async function startContainer(
   }
   events.container(pod, container, 'Normal', 'Created', `Created container: ${container.name}`);
   waiting.delete(container.name);
-  return startCreated(ctx, pod, container, id, start.restartCount, sandbox.ip, waiting);
+  return startCreated(ctx, pod, container, id, start.restartCount, sandbox.ip, waiting, stop);
 }
 
 /**
@@ -177,6 +180,8 @@ export async function startContainer(
  * (ContainerCreating) until the hook is done. A hook that fails kills the container; while its
  * restart policy brings it back, it waits with reason PostStartHookError. Skiff bounds the hook
  * by the pod's termination grace period, where the kubelet would wait for a hung hook forever.
+ * As the kubelet cancels the sync of a pod being deleted, `stop` ends the wait for the hook:
+ * termination then stops the container with the pod's grace period, hook or not.
  */
 export async function startCreated(
   ctx: WorkerContext,
@@ -186,6 +191,7 @@ export async function startCreated(
   restartCount: number,
   podIp: string | undefined,
   waiting: Map<string, WaitingReason>,
+  stop: AbortSignal,
 ): Promise<StepResult> {
   try {
     await ctx.engine.call('start_container', (d) => d.getContainer(id).start());
@@ -202,8 +208,8 @@ export async function startCreated(
   const postStart = container.lifecycle?.postStart;
   if (postStart && started) {
     const graceSeconds = pod.spec?.terminationGracePeriodSeconds ?? 30;
-    const failed = await runLifecycleHandler(ctx.engine, postStart, container, id, podIp, Math.max(MINIMUM_GRACE_SECONDS, graceSeconds) * 1000);
-    if (failed) {
+    const failed = await runLifecycleHandler(ctx.engine, postStart, container, id, podIp, Math.max(MINIMUM_GRACE_SECONDS, graceSeconds) * 1000, stop);
+    if (failed && !stop.aborted) {
       const message = hookFailureMessage(postStart, container, pod, failed);
       ctx.logger.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: container.name, message }, 'postStart hook failed');
       // The event says no more, as the kubelet's: the hook's output may hold secrets.

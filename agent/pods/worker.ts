@@ -93,6 +93,8 @@ export class PodWorker {
   private volumes: Map<string, PreparedVolume> | undefined;
   private volumesAtMs = 0;
   private readonly firstSeenMs = Date.now();
+  /** Aborted once the pod is being deleted (or gone): a postStart hook is no longer waited for. */
+  private readonly termination = new AbortController();
   private startObserved = false;
   private adopted: boolean;
   private idle: Promise<void> = Promise.resolve();
@@ -111,6 +113,7 @@ export class PodWorker {
   /** The pod as the API shows it; undefined once it was deleted there. */
   update(pod: Pod | undefined): void {
     this.pod = pod;
+    if (!pod || pod.metadata?.deletionTimestamp) this.termination.abort();
     if (pod) {
       this.lastKnown = pod;
       this.seenInApi = true;
@@ -265,7 +268,7 @@ export class PodWorker {
       const podIp = latestSandbox(containers)?.ip;
       await Promise.all(
         actions.startCreated.map((c) =>
-          startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount, podIp, this.waiting),
+          startCreated(ctx, pod, specs.get(c.identity.containerName) ?? { name: c.identity.containerName }, c.id, c.identity.restartCount, podIp, this.waiting, this.termination.signal),
         ),
       );
       return true;
@@ -301,7 +304,7 @@ export class PodWorker {
     const sandbox = latestSandbox(containers);
     if (!sandbox) return false;
     if (!(await this.ensureVolumes(pod, later))) return false;
-    const results = await startInOrder(actions.start, (s) => startContainer(ctx, pod, s, sandbox, this.volumes!, this.waiting));
+    const results = await startInOrder(actions.start, (s) => startContainer(ctx, pod, s, sandbox, this.volumes!, this.waiting, this.termination.signal));
     for (const r of results) if (!r.ok) later(r.retryMs);
     // Started init containers finish in their own time; their exit wakes the worker.
     return false;

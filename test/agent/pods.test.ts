@@ -225,6 +225,35 @@ describe('agent: running pods', () => {
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/slow-hook?gracePeriodSeconds=0');
   });
 
+  test('deleting a pod stops waiting for its postStart hook: the pod goes in its grace period, not the hook\'s time', async () => {
+    await h.createPod({
+      metadata: { name: 'hung-hook' },
+      spec: {
+        nodeName: h.nodeName,
+        // The hook is bounded by the grace period (30 s), far longer than this test waits.
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            ...shell('main', image, 'trap "exit 0" TERM; while true; do sleep 0.2; done'),
+            lifecycle: { postStart: { exec: { command: ['sh', '-c', 'sleep 3600'] } } },
+          },
+          shell('after', image, 'exec sleep 3600'),
+        ],
+      },
+    });
+    const inDocker = async (container: string) =>
+      h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, 'io.kubernetes.pod.name=hung-hook', `io.kubernetes.container.name=${container}`] } });
+    await eventually(async () => ((await inDocker('main'))[0]?.State === 'running' ? true : undefined), 20_000, 'main running, its hook under way');
+    const deletedAt = Date.now();
+    // `main` exits at SIGTERM: the pod goes as soon as termination reaches it.
+    await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/hung-hook');
+    await eventually(async () => ((await h.getPod('hung-hook')) === undefined ? true : undefined), 20_000, 'pod deleted');
+    assert.ok(Date.now() - deletedAt < 20_000);
+    assert.equal((await inDocker('after')).length, 0, 'the container behind the hook never started');
+    const events = await h.events('hung-hook');
+    assert.ok(!events.some((e) => e.reason === 'FailedPostStartHook'), 'an interrupted hook is not a failed one');
+  });
+
   test('a postStart hook runs after the start; one that fails kills the container, which restarts', async () => {
     const watch = await openWatch(h.cluster, '/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dhooked');
     await h.createPod({
