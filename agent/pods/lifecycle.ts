@@ -22,8 +22,37 @@ export async function runLifecycleHandler(
   timeoutMs: number,
   stop?: AbortSignal,
 ): Promise<string | undefined> {
-  const run = runHandler(engine, handler, container, containerId, podIp, timeoutMs);
-  if (!stop) return run;
+  const run = (async () => {
+    try {
+      if (handler.exec) {
+        const exec = await execInContainer(engine, containerId, [...(handler.exec.command ?? [])], timeoutMs);
+        if (exec.timedOut) return 'command timed out';
+        return exec.exitCode === 0 ? undefined : `command exited with ${exec.exitCode}: ${exec.output.trim()}`;
+      }
+      if (handler.httpGet) {
+        const outcome = await httpProbe(handler.httpGet, container, podIp ?? '', timeoutMs);
+        return outcome.result === 'success' ? undefined : outcome.output;
+      }
+      if (handler.tcpSocket) {
+        const outcome = await tcpProbe(handler.tcpSocket, container, podIp ?? '', timeoutMs);
+        return outcome.result === 'success' ? undefined : outcome.output;
+      }
+      if (handler.sleep) {
+        await new Promise((r) => setTimeout(r, Math.min(timeoutMs, Math.max(0, handler.sleep!.seconds) * 1000)));
+        return undefined;
+      }
+      return 'handler has no action';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  })();
+  return stop ? untilStopped(run, stop) : run;
+}
+
+const HOOK_INTERRUPTED = 'interrupted: the pod is being deleted';
+
+/** `run`, or HOOK_INTERRUPTED as soon as `stop` aborts, whichever comes first. */
+async function untilStopped(run: Promise<string | undefined>, stop: AbortSignal): Promise<string | undefined> {
   if (stop.aborted) return HOOK_INTERRUPTED;
   let onAbort = (): void => {};
   const interrupted = new Promise<string>((resolve) => {
@@ -34,40 +63,6 @@ export async function runLifecycleHandler(
     return await Promise.race([run, interrupted]);
   } finally {
     stop.removeEventListener('abort', onAbort);
-  }
-}
-
-export const HOOK_INTERRUPTED = 'interrupted: the pod is being deleted';
-
-async function runHandler(
-  engine: Engine,
-  handler: LifecycleHandler,
-  container: Container,
-  containerId: string,
-  podIp: string | undefined,
-  timeoutMs: number,
-): Promise<string | undefined> {
-  try {
-    if (handler.exec) {
-      const run = await execInContainer(engine, containerId, [...(handler.exec.command ?? [])], timeoutMs);
-      if (run.timedOut) return 'command timed out';
-      return run.exitCode === 0 ? undefined : `command exited with ${run.exitCode}: ${run.output.trim()}`;
-    }
-    if (handler.httpGet) {
-      const outcome = await httpProbe(handler.httpGet, container, podIp ?? '', timeoutMs);
-      return outcome.result === 'success' ? undefined : outcome.output;
-    }
-    if (handler.tcpSocket) {
-      const outcome = await tcpProbe(handler.tcpSocket, container, podIp ?? '', timeoutMs);
-      return outcome.result === 'success' ? undefined : outcome.output;
-    }
-    if (handler.sleep) {
-      await new Promise((r) => setTimeout(r, Math.min(timeoutMs, Math.max(0, handler.sleep!.seconds) * 1000)));
-      return undefined;
-    }
-    return 'handler has no action';
-  } catch (err) {
-    return (err as Error).message;
   }
 }
 

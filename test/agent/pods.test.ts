@@ -188,6 +188,10 @@ describe('agent: running pods', () => {
     await eventually(async () => ((await h.getPod('in-memory')) === undefined && (await hostMounts()).length === 0 ? true : undefined), 30_000, 'pod and its tmpfs gone');
   });
 
+  /** The Docker containers (any state) of one container of a pod on this test's node. */
+  const dockerContainers = (pod: string, container: string) =>
+    h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, `io.kubernetes.pod.name=${pod}`, `io.kubernetes.container.name=${container}`] } });
+
   test('a postStart hook holds its container at ContainerCreating, and the containers after it, until it is done', async () => {
     // A ready node (pod network included) starts the pod in its first sync.
     await eventually(async () => (condition((await h.cluster.api('GET', `/api/v1/nodes/${h.nodeName}`)).body, 'Ready') === 'True' ? true : undefined), 20_000, 'node Ready');
@@ -202,8 +206,7 @@ describe('agent: running pods', () => {
         ],
       },
     });
-    const inDocker = async (container: string) =>
-      h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, 'io.kubernetes.pod.name=slow-hook', `io.kubernetes.container.name=${container}`] } });
+    const inDocker = (container: string) => dockerContainers('slow-hook', container);
     // Docker runs `main`: its hook has begun (it lasts 5 s).
     await eventually(async () => ((await inDocker('main'))[0]?.State === 'running' ? true : undefined), 20_000, 'main running in Docker');
     // (The status the agent wrote before starting anything may still be on its way.)
@@ -241,8 +244,7 @@ describe('agent: running pods', () => {
         ],
       },
     });
-    const inDocker = async (container: string) =>
-      h.docker.docker.listContainers({ all: true, filters: { label: [`skiff.node=${h.nodeName}`, 'io.kubernetes.pod.name=hung-hook', `io.kubernetes.container.name=${container}`] } });
+    const inDocker = (container: string) => dockerContainers('hung-hook', container);
     await eventually(async () => ((await inDocker('main'))[0]?.State === 'running' ? true : undefined), 20_000, 'main running, its hook under way');
     const deletedAt = Date.now();
     // `main` exits at SIGTERM: the pod goes as soon as termination reaches it.
