@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../api/client.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import { startTestCluster } from '../helpers/cluster.js';
@@ -16,6 +17,7 @@ import type { TestCluster } from '../helpers/cluster.js';
 import { adminClient, bindPod, podsResource, setPodStatus } from '../controllers/workload-harness.js';
 
 const pdbs = resourceFor('policy', 'poddisruptionbudgets');
+const disruptionTarget = (pod: KubeObject) => (pod as Pod).status?.conditions?.find((cond) => cond.type === 'DisruptionTarget');
 const NS = 'default';
 
 describe('pods/eviction', () => {
@@ -98,6 +100,7 @@ describe('pods/eviction', () => {
     const viaBody = await evict('dry-1', '', { deleteOptions: { dryRun: ['All'] } });
     assert.equal(viaBody.status, 201, viaBody.text);
     assert.equal(await podExists('dry-1'), true);
+    assert.equal(disruptionTarget(await client.get(podsResource, NS, 'dry-1')), undefined);
   });
 
   test('a budget whose status is older than its spec answers 429 until the controller catches up', async () => {
@@ -138,6 +141,27 @@ describe('pods/eviction', () => {
     assert.equal(res.status, 201, res.text);
     const pod = await client.get(podsResource, NS, 'graceful');
     assert.equal(pod.metadata?.deletionGracePeriodSeconds, 7);
+    // As in Kubernetes 1.31+, the pod says why it goes while it terminates.
+    const target = disruptionTarget(pod);
+    assert.equal(target?.status, 'True');
+    assert.equal(target?.reason, 'EvictionByEvictionAPI');
+    assert.equal(target?.message, 'Eviction API: evicting');
+    assert.ok((pod as Pod).status?.conditions?.some((cond) => cond.type === 'Ready'), 'the other conditions stay');
+  });
+
+  test('the eviction’s preconditions hold against the pod as stored: a stale resourceVersion is 409 and the pod is left unmarked', async () => {
+    await runningPod('pre', 'pre');
+    await bindPod(client, NS, 'pre', 'node-a');
+    const stale = await client.get(podsResource, NS, 'pre');
+    await setPodStatus(client, NS, 'pre', { ready: false });
+    const res = await evict('pre', '', { deleteOptions: { preconditions: { resourceVersion: stale.metadata?.resourceVersion } } });
+    assert.equal(res.status, 409, res.text);
+    const pod = await client.get(podsResource, NS, 'pre');
+    assert.equal(disruptionTarget(pod), undefined);
+    assert.equal(pod.metadata?.deletionTimestamp, undefined);
+    const fresh = await evict('pre', '', { deleteOptions: { preconditions: { resourceVersion: pod.metadata?.resourceVersion, uid: pod.metadata?.uid } } });
+    assert.equal(fresh.status, 201, fresh.text);
+    assert.ok((await client.get(podsResource, NS, 'pre')).metadata?.deletionTimestamp);
   });
 
   test('the name in the body must be the pod’s; a missing pod is 404', async () => {

@@ -76,6 +76,11 @@ describe('node lifecycle rules', () => {
   });
 });
 
+function assertDisruptionTarget(p: PodObject, reason: string, message: string): void {
+  const condition = p.status?.conditions?.find((x) => x.type === 'DisruptionTarget');
+  assert.deepEqual([condition?.status, condition?.reason, condition?.message], ['True', reason, message]);
+}
+
 describe('node lifecycle controller', () => {
   let t: ControlledCluster;
   before(async () => {
@@ -131,6 +136,7 @@ describe('node lifecycle controller', () => {
     tc.diagnostic(`Unknown after ${taintedAt - stoppedAt} ms of silence, evicted ${evictedAfter} ms after the taint`);
     assert.ok(evicted);
     assert.ok(evictedAfter >= 2000 - 1000, `evicted ${evictedAfter} ms after the taint (toleration 2 s, timeAdded has 1 s precision)`);
+    assertDisruptionTarget(await getPod('short'), 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint');
     assert.equal((await getPod('forever')).metadata?.deletionTimestamp, undefined);
 
     await t.nodes.revive('silent');
@@ -143,9 +149,20 @@ describe('node lifecycle controller', () => {
     await create('tolerant', { nodeName: 'tainted', spec: { tolerations: [{ key: 'maintenance', operator: 'Exists', effect: 'NoExecute' }] } });
     assert.equal((await t.cluster.kubectl(['taint', 'node', 'tainted', 'maintenance=now:NoExecute'])).code, 0);
     await eventually(async () => (await getPod('intolerant')).metadata?.deletionTimestamp, 5000, 'the intolerant pod to be evicted');
+    assertDisruptionTarget(await getPod('intolerant'), 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint');
     assert.equal((await getPod('tolerant')).metadata?.deletionTimestamp, undefined);
 
+    // A finalizer keeps one of the node's pods in sight after its deletion.
+    await t.client.patch(pods, 'default', 'tolerant', { metadata: { finalizers: ['skiff.test/keep'] } }, 'merge');
     await t.client.delete(nodes, undefined, 'tainted');
+    const kept = await eventually(async () => {
+      const p = await getPod('tolerant');
+      return p.metadata?.deletionTimestamp ? p : undefined;
+    }, 5000, 'the kept pod of the deleted node to be deleted');
+    // As PodGC does, a pod no agent will ever end is marked Failed, with the reason, before it goes.
+    assert.equal(kept.status?.phase, 'Failed');
+    assertDisruptionTarget(kept, 'DeletionByPodGC', 'PodGC: node no longer exists');
+    await t.client.patch(pods, 'default', 'tolerant', { metadata: { finalizers: null } }, 'merge');
     await eventually(async () => {
       const left = (await t.client.list<PodObject>(pods, 'default')).items.filter((p) => p.spec?.nodeName === 'tainted');
       return left.length === 0 ? true : undefined;

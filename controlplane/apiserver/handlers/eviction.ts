@@ -10,6 +10,7 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { isConflict } from '../../../api/client.js';
 import { isPodActive, isPodReady } from '../../controllers/pods/pod-state.js';
 import { budgetCoversPod, withDisruptionAllowedCondition } from '../../../api/disruption-budgets.js';
+import { disruptionTargetStatus } from '../../../api/disruption-target.js';
 import { badRequest, forbidden, StatusError, timeout } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
@@ -119,7 +120,7 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
     // A pod still Pending could become ready meanwhile: delete it only as read.
     const deleteOptions = !isPodActive(pod) || clientChoseVersion ? options : withResourceVersion(options, pod.metadata?.resourceVersion);
     try {
-      await pods.delete(namespace, name, deleteOptions);
+      await addConditionAndDelete(pods, namespace, name, deleteOptions);
       return 'evicted';
     } catch (err) {
       if (!isConflict(err) || clientChoseVersion || attempt >= MAX_CONFLICT_RETRIES) throw err;
@@ -144,13 +145,34 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
     }
   }
   try {
-    await pods.delete(namespace, name, deleteOptions);
+    await addConditionAndDelete(pods, namespace, name, deleteOptions);
   } catch (err) {
     // The pod changed after the budget let an unready pod go: let the client try again.
     if (isConflict(err) && deleteOptions !== options && !clientChoseVersion) throw stillProcessing(budgets[0]!.metadata!.name!);
     throw err;
   }
   return 'evicted';
+}
+
+/**
+ * As EvictionREST's addConditionAndDeletePod: the pod, as stored now and checked against the
+ * delete's preconditions, gets DisruptionTarget=True (reason EvictionByEvictionAPI) in its status,
+ * then the delete follows, its resourceVersion precondition moved to that write. Not in dry runs.
+ */
+async function addConditionAndDelete(pods: Registry, namespace: string, name: string, options: DeleteOptions): Promise<void> {
+  if (!options.dryRun) {
+    const marked = await pods.patch(
+      namespace,
+      name,
+      (current) => {
+        pods.checkPreconditions(current, options.preconditions);
+        return { ...current, status: disruptionTargetStatus(current as Pod, 'EvictionByEvictionAPI') };
+      },
+      { subresource: 'status', fence: options.fence },
+    );
+    if (options.preconditions?.resourceVersion) options = withResourceVersion(options, marked.metadata?.resourceVersion);
+  }
+  await pods.delete(namespace, name, options);
 }
 
 /** Takes one of the budget's allowed disruptions (checkAndDecrement), re-reading it on conflicts. */

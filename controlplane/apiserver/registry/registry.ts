@@ -571,6 +571,22 @@ export class Registry {
     );
   }
 
+  /** A delete's preconditions against the object as stored: 409 Conflict when it is another one. */
+  checkPreconditions(current: KubeObject, pre: DeleteOptions['preconditions']): void {
+    const meta = current.metadata ?? {};
+    const name = meta.name ?? '';
+    if (pre?.uid && pre.uid !== meta.uid) {
+      throw conflict(this.groupResource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+      throw conflict(
+        this.groupResource,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+      );
+    }
+  }
+
   /**
    * The object a client sent or patched must be the one the URL names (kube-apiserver's checkName
    * and EnsureObjectNamespaceMatchesRequestNamespace): a patch that renames an object is refused,
@@ -650,17 +666,7 @@ export class Registry {
       if (!kv) throw notFound(this.groupResource, name);
       const current = this.decode(kv);
       const meta = current.metadata!;
-      const pre = options.preconditions;
-      if (pre?.uid && pre.uid !== meta.uid) {
-        throw conflict(this.groupResource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
-        throw conflict(
-          this.groupResource,
-          name,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
-        );
-      }
+      this.checkPreconditions(current, options.preconditions);
       const next = deepCopy(current);
       const nextMeta = next.metadata!;
       const finalizers = new Set(nextMeta.finalizers ?? []);

@@ -10,7 +10,9 @@
 
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../../../api/client.js';
+import { isConflict, isNotFound } from '../../../api/client.js';
+import type { DisruptionReason } from '../../../api/disruption-target.js';
+import { disruptionTargetStatus } from '../../../api/disruption-target.js';
 import type { Informer } from '../../../api/informer.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
@@ -197,6 +199,8 @@ class NodeLifecycle {
       if (this.now() - since < quarantine) return { requeueAfterMs: quarantine - (this.now() - since) };
     }
     for (const pod of live) {
+      // As PodGC does: no agent will ever end this pod, so it is marked Failed, with the reason.
+      await this.markDisrupted(pod, 'DeletionByPodGC', true);
       try {
         await this.ctx.client.delete(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', {
           gracePeriodSeconds: 0,
@@ -228,8 +232,27 @@ class NodeLifecycle {
     }
   }
 
+  /**
+   * The DisruptionTarget condition (and, for pods no agent will end, phase Failed) written on the
+   * pod as the informer has it, conditional on its resourceVersion: a pod that changed meanwhile,
+   * or is gone, is deleted all the same, without it (the condition only tells why it goes).
+   */
+  private async markDisrupted(pod: PodObject, reason: DisruptionReason, fail: boolean): Promise<void> {
+    // PodGC leaves finished pods as they are (markFailedAndDeletePodWithCondition).
+    if (fail && isPodTerminal(pod)) return;
+    const status = disruptionTargetStatus(pod, reason, kubeTime(this.now()));
+    if (fail) status.phase = 'Failed';
+    const patch = { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status };
+    try {
+      await this.ctx.client.patch(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', patch, 'merge', { subresource: 'status' });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
   private async evict(pod: PodObject): Promise<void> {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    await this.markDisrupted(pod, 'DeletionByTaintManager', false);
     try {
       await this.ctx.client.delete(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid } });
       this.ctx.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
