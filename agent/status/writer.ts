@@ -1,7 +1,10 @@
 // Writes pod statuses through pods/status, only when they changed: the computed status is
 // compared with the one the API last showed and the one this agent last wrote, ignoring what
-// JSON round trips lose (nulls, empty objects). A merge patch needs no resourceVersion, so a
-// status write never conflicts with the scheduler's or a user's metadata changes.
+// JSON round trips lose (nulls, empty objects). A patch needs no resourceVersion, so a status
+// write never conflicts with the scheduler's or a user's metadata changes. It is a strategic
+// merge patch, as the kubelet's status manager sends: conditions merge by type, so those that
+// others own (DisruptionTarget, readiness gates) survive a status computed from an older copy of
+// the pod; the agent's own lists of IPs replace the stored ones.
 
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { KubeClient } from '../../api/client.js';
@@ -28,6 +31,16 @@ export function normalized(value: unknown): string {
   return JSON.stringify(clean(value));
 }
 
+/** `podIPs` and `hostIPs` merge by ip in a strategic patch: `$patch: replace` makes them the agent's. */
+export function statusPatch(status: PodStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...status };
+  for (const list of ['podIPs', 'hostIPs'] as const) {
+    const items = status[list];
+    if (items) patch[list] = [{ $patch: 'replace' }, ...items];
+  }
+  return patch;
+}
+
 export class PodStatusWriter {
   private readonly lastWritten = new Map<string, string>();
 
@@ -38,7 +51,7 @@ export class PodStatusWriter {
     const uid = pod.metadata?.uid ?? '';
     const next = normalized(status);
     if (next === normalized(pod.status) || next === this.lastWritten.get(uid)) return false;
-    await this.client.patch(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { status }, 'merge', { subresource: 'status' });
+    await this.client.patch(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { status: statusPatch(status) }, 'strategic', { subresource: 'status' });
     this.lastWritten.set(uid, next);
     return true;
   }

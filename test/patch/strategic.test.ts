@@ -245,6 +245,9 @@ describe('strategic merge patch', () => {
     );
     assert.deepEqual(podSpec(result).tolerations, [{ key: 'a' }]);
     assert.deepEqual(podSpec(result).initContainers, [{ name: 'init', image: 'i' }]);
+    // A list's `$patch: replace` marker is no item of the list it brings, live list or not.
+    const replaced = strategicMergePatch(live, { spec: { template: { spec: { tolerations: [{ $patch: 'replace' }, { key: 'b' }] } } } }, DEPLOYMENT);
+    assert.deepEqual(podSpec(replaced).tolerations, [{ key: 'b' }]);
   });
 
   test('Service ports merge by port; ownerReferences by uid', () => {

@@ -473,6 +473,8 @@ function takeFromPatch(value: JsonValue): JsonValue | undefined {
   if (Array.isArray(value)) {
     const out: JsonValue[] = [];
     for (const item of value) {
+      // `{"$patch": "replace"}` in a list is a directive about the list, not an item of it.
+      if (isObject(item) && item[DIRECTIVE] !== undefined && Object.keys(item).every(isDirectiveKey)) continue;
       const kept = takeFromPatch(item);
       if (kept !== undefined) out.push(kept);
     }
