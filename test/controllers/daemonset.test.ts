@@ -9,10 +9,10 @@ import type { KubeClient } from '../../api/client.js';
 import { resourceFor } from '../../api/resources.js';
 import type { KubeObject } from '../../api/objects.js';
 import { DaemonSetController } from '../../controlplane/controllers/daemonset/controller.js';
-import { eventually, startTestCluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { PodSimulator, createNode, listPods, nodesResource, podsResource, sleep, startControllers } from './workload-harness.js';
-import type { RunningControllers } from './workload-harness.js';
+import { createNode, listPods, nodesResource, podsResource, sleep, startSimulatedCluster } from './workload-harness.js';
+import type { SimulatedCluster } from './workload-harness.js';
 
 const daemonsets = resourceFor('apps', 'daemonsets');
 const revisions = resourceFor('apps', 'controllerrevisions');
@@ -59,22 +59,13 @@ async function dsStatus(client: KubeClient, name: string): Promise<any> {
 
 describe('DaemonSet controller', () => {
   let c: TestCluster;
-  let run: RunningControllers;
   let client: KubeClient;
-  let simulator: PodSimulator;
+  let t: SimulatedCluster;
   before(async () => {
-    c = await startTestCluster();
-    run = await startControllers(c, [new DaemonSetController()]);
-    client = run.client;
-    await createNode(client, 'node-a', { labels: { disk: 'ssd' } });
-    await createNode(client, 'node-b', { labels: { disk: 'ssd' } });
-    simulator = new PodSimulator(client, { nodes: [], readyAfterMs: 200 });
-    await simulator.start();
+    ({ c, client } = t = await startSimulatedCluster([new DaemonSetController()], { 'node-a': { labels: { disk: 'ssd' } }, 'node-b': { labels: { disk: 'ssd' } } }, { nodes: [], readyAfterMs: 200 }));
   });
   after(async () => {
-    await simulator.stop();
-    await run.stop();
-    await c.close();
+    await t.close();
   });
 
   test('one pod per node, pinned by node affinity, with the daemon tolerations and a revision', async () => {

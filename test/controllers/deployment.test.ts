@@ -10,10 +10,10 @@ import { resourceFor } from '../../api/resources.js';
 import type { KubeObject } from '../../api/objects.js';
 import { DeploymentController } from '../../controlplane/controllers/deployment/controller.js';
 import { ReplicaSetController } from '../../controlplane/controllers/replicaset/controller.js';
-import { eventually, startTestCluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { PodSimulator, createNode, listPods, sleep, startControllers } from './workload-harness.js';
-import type { RunningControllers } from './workload-harness.js';
+import { listPods, sleep, startSimulatedCluster } from './workload-harness.js';
+import type { SimulatedCluster } from './workload-harness.js';
 
 const deployments = resourceFor('apps', 'deployments');
 const replicasets = resourceFor('apps', 'replicasets');
@@ -51,22 +51,13 @@ async function ownedReplicaSets(client: KubeClient, app: string): Promise<KubeOb
 
 describe('Deployment controller', () => {
   let c: TestCluster;
-  let run: RunningControllers;
   let client: KubeClient;
-  let simulator: PodSimulator;
+  let t: SimulatedCluster;
   before(async () => {
-    c = await startTestCluster();
-    run = await startControllers(c, [new DeploymentController(), new ReplicaSetController()]);
-    client = run.client;
-    await createNode(client, 'node-a');
-    await createNode(client, 'node-b');
-    simulator = new PodSimulator(client, { nodes: ['node-a', 'node-b'], readyAfterMs: 300, becomesReady: (p) => imageOf(p) !== 'never-ready' });
-    await simulator.start();
+    ({ c, client } = t = await startSimulatedCluster([new DeploymentController(), new ReplicaSetController()], { 'node-a': {}, 'node-b': {} }, { nodes: ['node-a', 'node-b'], readyAfterMs: 300, becomesReady: (p) => imageOf(p) !== 'never-ready' }));
   });
   after(async () => {
-    await simulator.stop();
-    await run.stop();
-    await c.close();
+    await t.close();
   });
 
   test('a new Deployment gets a ReplicaSet with pod-template-hash and revision 1, and rolls out', async () => {

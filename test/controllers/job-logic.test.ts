@@ -1,13 +1,14 @@
 // The Job controller's pure logic, without a network: counting through the tracking finalizer,
-// the backoff limit (Never and OnFailure), the active deadline, wanted parallelism and the delay
-// before replacing failed pods.
+// the backoff limit (Never and OnFailure), the active deadline, wanted parallelism, the delay
+// before replacing failed pods, and the rules of a podFailurePolicy.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { assessJob, isComplete, wantedActive } from '../../controlplane/controllers/job/assessment.js';
-import { pastBackoffLimitOnFailure, replacementDelay } from '../../controlplane/controllers/job/pod-failures.js';
+import { isPodFailed, pastBackoffLimitOnFailure, replacementDelay } from '../../controlplane/controllers/job/pod-failures.js';
+import { countsAsFailure, matchPodFailurePolicy } from '../../controlplane/controllers/job/pod-failure-policy.js';
 import { countReleased, newlyFinished, trackFinishedPods } from '../../controlplane/controllers/job/tracking.js';
 import { assignIndex, formatIndexes, parseIndexes, pendingIndexes, succeededIndexes, surplusIndexedPods } from '../../controlplane/controllers/job/indexed.js';
 
@@ -173,5 +174,114 @@ describe('Indexed jobs', () => {
     assert.deepEqual(p.spec!.initContainers![0]!.env, [{ name: 'JOB_COMPLETION_INDEX', value: 'mine' }], 'a variable of that name is left alone');
     const long = 'j'.repeat(63);
     assert.equal(assignIndex(base as never, long, 12).metadata!.generateName, `${'j'.repeat(54)}-12-`, 'the prefix stays within 58 characters');
+  });
+});
+
+describe('pod failure policy', () => {
+  type Exit = number | 'running';
+  /** A pod of namespace ns whose containers ended with these exit codes (or still run). */
+  function ended(uid: string, exits: { containers?: Record<string, Exit>; init?: Record<string, Exit>; conditions?: [string, string][]; phase?: string; deleting?: boolean } = {}): Pod {
+    const statuses = (codes: Record<string, Exit>) =>
+      Object.entries(codes).map(([name, code]) => ({
+        name,
+        ready: false,
+        image: '',
+        imageID: '',
+        restartCount: 0,
+        state: code === 'running' ? { running: {} } : { terminated: { exitCode: code, finishedAt: iso(1000) } },
+      }));
+    return {
+      metadata: { name: `pod-${uid}`, namespace: 'ns', uid, finalizers: ['batch.kubernetes.io/job-tracking'], deletionTimestamp: exits.deleting ? iso(0) : undefined },
+      spec: { containers: [] },
+      status: {
+        phase: exits.phase ?? 'Failed',
+        containerStatuses: statuses(exits.containers ?? { main: 1 }),
+        initContainerStatuses: statuses(exits.init ?? {}),
+        conditions: (exits.conditions ?? []).map(([type, status]) => ({ type, status })),
+      },
+    } as Pod;
+  }
+  const withPolicy = (rules: unknown[], spec: Record<string, unknown> = {}) => job({ podFailurePolicy: { rules }, podReplacementPolicy: 'Failed', ...spec });
+  const action = (rules: unknown[], p: Pod) => matchPodFailurePolicy(withPolicy(rules), p)?.action;
+
+  test('onExitCodes: In and NotIn look at the non-zero exit codes of terminated containers', () => {
+    const inRule = [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3, 42] } }];
+    const notInRule = [{ action: 'Ignore', onExitCodes: { operator: 'NotIn', values: [1, 2] } }];
+    assert.equal(action(inRule, ended('a', { containers: { main: 42 } })), 'Ignore');
+    assert.equal(action(inRule, ended('b', { containers: { main: 4 } })), undefined);
+    assert.equal(action(notInRule, ended('c', { containers: { main: 4 } })), 'Ignore');
+    assert.equal(action(notInRule, ended('d', { containers: { main: 2 } })), undefined);
+    assert.equal(action(notInRule, ended('e', { containers: { main: 0, side: 1 } })), undefined, 'exit code 0 never matches, even NotIn');
+    assert.equal(action(notInRule, ended('f', { containers: { main: 'running' } })), undefined, 'a container still running has no exit code');
+    assert.equal(action(inRule, ended('g', { containers: { main: 0 }, init: { setup: 3 } })), 'Ignore', 'init containers count too');
+  });
+
+  test('onExitCodes: containerName restricts the containers looked at', () => {
+    const rule = [{ action: 'FailJob', onExitCodes: { containerName: 'setup', operator: 'In', values: [3] } }];
+    assert.equal(action(rule, ended('a', { containers: { main: 3 } })), undefined);
+    const m = matchPodFailurePolicy(withPolicy(rule), ended('b', { containers: { main: 3 }, init: { setup: 3 } }));
+    assert.deepEqual(m, { action: 'FailJob', message: 'Container setup for pod ns/pod-b failed with exit code 3 matching FailJob rule at index 0' });
+    const regularFirst = matchPodFailurePolicy(withPolicy([{ action: 'FailJob', onExitCodes: { operator: 'In', values: [3, 4] } }]), ended('c', { containers: { main: 4 }, init: { setup: 3 } }));
+    assert.equal(regularFirst?.action === 'FailJob' && regularFirst.message, 'Container main for pod ns/pod-c failed with exit code 4 matching FailJob rule at index 0');
+  });
+
+  test('onPodConditions: a condition of that type with that status (True unless said)', () => {
+    const disruption = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }];
+    assert.equal(action(disruption, ended('a', { conditions: [['DisruptionTarget', 'True']] })), 'Ignore');
+    assert.equal(action(disruption, ended('b', { conditions: [['DisruptionTarget', 'False']] })), undefined);
+    assert.equal(action(disruption, ended('c', { conditions: [['Ready', 'True']] })), undefined);
+    const notReady = [{ action: 'Count', onPodConditions: [{ type: 'ConfigIssue', status: 'True' }, { type: 'Ready', status: 'False' }] }];
+    assert.equal(action(notReady, ended('d', { conditions: [['Ready', 'False']] })), 'Count', 'any pattern may match');
+    const failJob = matchPodFailurePolicy(withPolicy([{ action: 'Count', onExitCodes: { operator: 'In', values: [9] } }, ...disruption.map((r) => ({ ...r, action: 'FailJob' }))]), ended('e', { conditions: [['DisruptionTarget', 'True']] }));
+    assert.deepEqual(failJob, { action: 'FailJob', message: 'Pod ns/pod-e has condition DisruptionTarget matching FailJob rule at index 1' });
+  });
+
+  test('the first matching rule decides; a rule with an unknown action is skipped', () => {
+    const rules = [
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+      { action: 'FailJob', onExitCodes: { operator: 'In', values: [137] } },
+      { action: 'Count', onExitCodes: { operator: 'NotIn', values: [5] } },
+    ];
+    assert.equal(action(rules, ended('a', { containers: { main: 137 }, conditions: [['DisruptionTarget', 'True']] })), 'Ignore');
+    assert.equal(action(rules, ended('b', { containers: { main: 137 } })), 'FailJob');
+    assert.equal(action(rules, ended('c', { containers: { main: 1 } })), 'Count');
+    assert.equal(action([{ action: 'Restart', onExitCodes: { operator: 'In', values: [1] } }, rules[2]], ended('d', { containers: { main: 1 } })), 'Count');
+    assert.equal(matchPodFailurePolicy(job(), ended('e')), undefined, 'no policy, no match');
+  });
+
+  test('an ignored failure counts neither towards backoffLimit nor in status.failed', () => {
+    const j = withPolicy([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }], { backoffLimit: 0 });
+    const evicted = ended('ev', { containers: { main: 137 }, conditions: [['DisruptionTarget', 'True']] });
+    assert.ok(!countsAsFailure(j, evicted));
+    const a = assessJob(j, [evicted], new Set(), now - 1000, now);
+    assert.equal(a.failed, 0);
+    assert.equal(a.failure, undefined);
+    const step = trackFinishedPods(j, [evicted, ended('f1')], new Set(), undefined);
+    assert.deepEqual(step.uncounted, { succeeded: [], failed: ['f1'] }, 'only the counted failure is recorded');
+    assert.deepEqual(step.release.map((p) => p.metadata!.uid), ['ev', 'f1'], 'both finalizers go');
+    assert.equal(assessJob(j, [evicted, ended('f1')], new Set(), now - 1000, now).failure?.reason, 'BackoffLimitExceeded', 'the other failure counts as usual');
+  });
+
+  test('a FailJob match fails the Job at once, before the backoff limit is looked at', () => {
+    const j = withPolicy([{ action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } }], { backoffLimit: 0 });
+    const a = assessJob(j, [ended('f1'), ended('f2', { containers: { main: 42 } }), ended('r', { phase: 'Running', containers: { main: 'running' } })], new Set(), now - 1000, now);
+    assert.deepEqual(a.failure, { success: false, reason: 'PodFailurePolicy', message: 'Container main for pod ns/pod-f2 failed with exit code 42 matching FailJob rule at index 0' });
+    const recorded = job({ podFailurePolicy: { rules: [] } }, { conditions: [{ type: 'FailureTarget', status: 'True', reason: 'PodFailurePolicy', message: 'earlier' }] });
+    assert.equal(assessJob(recorded, [ended('f2', { containers: { main: 42 } })], new Set(), now, now).failure?.message, 'earlier', 'a recorded decision stands');
+  });
+
+  test('with a policy a pod being deleted counts as failed only once it is Failed', () => {
+    const j = withPolicy([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }]);
+    const terminating = ended('t', { phase: 'Running', containers: { main: 'running' }, conditions: [['DisruptionTarget', 'True']], deleting: true });
+    assert.ok(!isPodFailed(terminating, j));
+    assert.ok(isPodFailed(terminating, job()), 'without a policy it counts at once');
+    assert.ok(!isPodFailed(terminating, job({ podFailurePolicy: { rules: [] } })), 'with a policy, even if podReplacementPolicy was not defaulted');
+    assert.deepEqual(trackFinishedPods(j, [terminating], new Set(), undefined), { uncounted: { succeeded: [], failed: [] }, changed: false, release: [] }, 'kept until it is Failed');
+    const a = assessJob(j, [terminating], new Set(), now - 1000, now);
+    assert.deepEqual([a.failed, a.terminating, a.active.length], [0, 1, 0]);
+    // Once the Job has failed, a pod still terminating is released; an Ignore rule still applies.
+    const step = trackFinishedPods(j, [terminating, ended('r', { phase: 'Running', containers: { main: 'running' }, deleting: true })], new Set(), { success: false, reason: 'PodFailurePolicy', message: '' });
+    assert.deepEqual(step.uncounted, { succeeded: [], failed: ['r'] });
+    assert.equal(step.release.length, 2);
   });
 });

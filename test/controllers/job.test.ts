@@ -8,10 +8,10 @@ import type { KubeClient } from '../../api/client.js';
 import { resourceFor } from '../../api/resources.js';
 import type { KubeObject } from '../../api/objects.js';
 import { JobController } from '../../controlplane/controllers/job/controller.js';
-import { eventually, startTestCluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { PodSimulator, createNode, listPods, setPodStatus, sleep, startControllers } from './workload-harness.js';
-import type { RunningControllers } from './workload-harness.js';
+import { listPods, setPodStatus, sleep, startSimulatedCluster } from './workload-harness.js';
+import type { SimulatedCluster } from './workload-harness.js';
 
 const jobs = resourceFor('batch', 'jobs');
 const events = resourceFor('', 'events');
@@ -42,17 +42,12 @@ function isActive(pod: KubeObject): boolean {
 
 describe('Job controller', () => {
   let c: TestCluster;
-  let run: RunningControllers;
   let client: KubeClient;
-  let simulator: PodSimulator;
+  let t: SimulatedCluster;
   const failedOnce = new Set<string>();
   before(async () => {
-    c = await startTestCluster();
-    run = await startControllers(c, [new JobController({ podFailureBackoffMs: 100 })]);
-    client = run.client;
-    await createNode(client, 'node-a');
     // Pods of jobs named fail-* fail, run-* run until stopped, the others succeed.
-    simulator = new PodSimulator(client, {
+    ({ c, client } = t = await startSimulatedCluster([new JobController({ podFailureBackoffMs: 100 })], { 'node-a': {} }, {
       nodes: ['node-a'],
       readyAfterMs: 100,
       runForMs: 300,
@@ -67,13 +62,10 @@ describe('Job controller', () => {
         }
         return name.startsWith('fail-') ? 'Failed' : 'Succeeded';
       },
-    });
-    await simulator.start();
+    }));
   });
   after(async () => {
-    await simulator.stop();
-    await run.stop();
-    await c.close();
+    await t.close();
   });
 
   test('runs completions pods, at most parallelism at a time, then completes', async () => {

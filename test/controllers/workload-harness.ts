@@ -15,6 +15,7 @@ import type { ResourceType } from '../../api/resources.js';
 import { SharedInformers } from '../../api/shared-informers.js';
 import { kubeTime } from '../../api/time.js';
 import type { Controller, ControllerContext } from '../../controlplane/controllers/context.js';
+import { startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
 
 export const podsResource = resourceFor('', 'pods');
@@ -300,4 +301,37 @@ function affinityNode(pod: KubeObject): string | undefined {
     for (const f of term.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In') return f.values?.[0];
   }
   return undefined;
+}
+
+/** A test API server with controllers running, some nodes, and a PodSimulator playing their agents. */
+export interface SimulatedCluster {
+  c: TestCluster;
+  run: RunningControllers;
+  client: KubeClient;
+  simulator: PodSimulator;
+  close(): Promise<void>;
+}
+
+export async function startSimulatedCluster(
+  controllers: Controller[],
+  nodes: Record<string, Parameters<typeof createNode>[2]>,
+  simulatorOptions: SimulatorOptions,
+): Promise<SimulatedCluster> {
+  const c = await startTestCluster();
+  const run = await startControllers(c, controllers);
+  const client = run.client;
+  for (const [name, options] of Object.entries(nodes)) await createNode(client, name, options);
+  const simulator = new PodSimulator(client, simulatorOptions);
+  await simulator.start();
+  return {
+    c,
+    run,
+    client,
+    simulator,
+    close: async () => {
+      await simulator.stop();
+      await run.stop();
+      await c.close();
+    },
+  };
 }

@@ -16,6 +16,10 @@ import { nonNegative, selectorMismatch } from './workload.js';
 const SPEC = FieldPath.of('spec');
 const MAX_PARALLELISM_INDEXED = 100000;
 const MAX_FAILED_INDEXES = 100000;
+/** podFailurePolicy bounds: rules, exit code values per rule, condition patterns per rule. */
+const MAX_POD_FAILURE_POLICY_RULES = 20;
+const MAX_ON_EXIT_CODES_VALUES = 255;
+const MAX_ON_POD_CONDITIONS_PATTERNS = 20;
 
 /** The labels the API server puts on a Job's pods so that its selector matches only them. */
 export const JOB_UID_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'] as const;
@@ -55,7 +59,7 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
   const actions = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
   const action = text(rule.action);
   if (!action) errs.push(fieldError.required(path.child('action').toString(), `valid values: [${actions.map((a) => JSON.stringify(a)).join(' ')}]`));
-  else if (action === 'FailIndex' && spec.backoffLimitPerIndex === undefined) {
+  else if (action === 'FailIndex' && (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null)) {
     errs.push(fieldError.invalid(path.child('action').toString(), action, 'requires the backoffLimitPerIndex to be set'));
   } else if (!actions.includes(action)) errs.push(fieldError.notSupported(path.child('action').toString(), action, actions));
   const onExit = rule.onExitCodes;
@@ -70,6 +74,7 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
     }
     const values = items(onExit.values);
     if (values.length === 0) errs.push(fieldError.invalid(p.child('values').toString(), values, 'at least one value is required'));
+    else if (values.length > MAX_ON_EXIT_CODES_VALUES) errs.push(fieldError.tooMany(p.child('values').toString(), MAX_ON_EXIT_CODES_VALUES));
     const seen = new Set<number>();
     values.forEach((v, j) => {
       if (op === 'In' && v === 0) errs.push(fieldError.invalid(p.child('values').index(j).toString(), v, 'must not be 0 for the In operator'));
@@ -78,11 +83,14 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
     });
     if (values.some((v, j) => j > 0 && (values[j - 1] ?? 0) > v)) errs.push(fieldError.invalid(p.child('values').toString(), values, 'must be ordered'));
   }
+  if (onConditions.length > MAX_ON_POD_CONDITIONS_PATTERNS) errs.push(fieldError.tooMany(path.child('onPodConditions').toString(), MAX_ON_POD_CONDITIONS_PATTERNS));
   onConditions.forEach((pattern, j) => {
     const p = path.child('onPodConditions').index(j);
     errs.push(...isQualifiedName(text(pattern.type)).map((msg) => fieldError.invalid(p.child('type').toString(), pattern.type, msg)));
     const status = text(pattern.status);
-    if (!['True', 'False', 'Unknown'].includes(status)) errs.push(fieldError.notSupported(p.child('status').toString(), status, ['False', 'True', 'Unknown']));
+    const statuses = ['False', 'True', 'Unknown'];
+    if (!status) errs.push(fieldError.required(p.child('status').toString(), `valid values: [${statuses.map((v) => JSON.stringify(v)).join(' ')}]`));
+    else if (!statuses.includes(status)) errs.push(fieldError.notSupported(p.child('status').toString(), status, statuses));
   });
   if (has(onExit) && onConditions.length > 0) errs.push(fieldError.invalid(path.toString(), null, 'specifying both OnExitCodes and OnPodConditions is not supported'));
   if (!has(onExit) && onConditions.length === 0) errs.push(fieldError.invalid(path.toString(), null, 'specifying one of OnExitCodes and OnPodConditions is required'));
@@ -124,7 +132,7 @@ export function validateJobSpecBody(spec: JobSpec, specPath: FieldPath = SPEC): 
   if (has(pfp)) {
     const rules = items(pfp.rules);
     const rulesPath = specPath.child('podFailurePolicy', 'rules');
-    if (rules.length > 20) errs.push(fieldError.tooMany(rulesPath.toString(), 20));
+    if (rules.length > MAX_POD_FAILURE_POLICY_RULES) errs.push(fieldError.tooMany(rulesPath.toString(), MAX_POD_FAILURE_POLICY_RULES));
     const containers = new Set([...items(spec.template?.spec?.containers), ...items(spec.template?.spec?.initContainers)].map((c) => text(c.name)));
     rules.forEach((rule, i) => errs.push(...validatePodFailurePolicyRule(rule, spec, containers, rulesPath.index(i))));
   }
@@ -132,8 +140,9 @@ export function validateJobSpecBody(spec: JobSpec, specPath: FieldPath = SPEC): 
     errs.push(fieldError.invalid(specPath.child('successPolicy').toString(), spec.successPolicy, 'requires indexed completion mode'));
   }
   // Accepted by Kubernetes 1.32 but not acted on by Skiff's Job controller: refused rather than
-  // silently ignored, so that a Job never runs under rules it does not follow.
-  for (const field of ['podFailurePolicy', 'successPolicy', 'backoffLimitPerIndex'] as const) {
+  // silently ignored, so that a Job never runs under rules it does not follow. (A FailIndex rule
+  // needs backoffLimitPerIndex, so it is refused with it.)
+  for (const field of ['successPolicy', 'backoffLimitPerIndex'] as const) {
     if (spec[field] !== undefined && spec[field] !== null) errs.push(fieldError.forbidden(specPath.child(field).toString(), `not supported by Skiff: its Job controller does not implement ${field}`));
   }
   const replacement = spec.podReplacementPolicy;

@@ -1,13 +1,15 @@
 // What a Job's pods say about it (the first half of syncJob): how many are active, ready,
 // terminating; how many succeeded and failed in total; and whether its outcome is now decided:
-// success once enough pods succeeded, failure past the backoff limit or the active deadline.
+// success once enough pods succeeded, failure when a failed pod matches a FailJob rule of the
+// podFailurePolicy, past the backoff limit or past the active deadline.
 
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isPodActive, isPodReady, isPodTerminal, parseTime } from '../pods/pod-state.js';
 import { JOB_MESSAGE, JOB_REASON, recordedOutcome } from './conditions.js';
 import type { Outcome } from './conditions.js';
-import { pastBackoffLimitOnFailure } from './pod-failures.js';
+import { countsAsFailure, failJobMessage } from './pod-failure-policy.js';
+import { isPodFailed, pastBackoffLimitOnFailure } from './pod-failures.js';
 import { isIndexed, succeededIndexes } from './indexed.js';
 import { newlyFinished, uncountedOf } from './tracking.js';
 
@@ -42,12 +44,17 @@ export function assessJob(job: Job, pods: readonly Pod[], expectedRemovals: Read
     terminating: pods.filter((p) => !!p.metadata?.deletionTimestamp && !isPodTerminal(p)).length,
     // An Indexed Job counts indexes, not pods: two pods of one index that both succeed are one.
     succeeded: completedIndexes ? completedIndexes.size : (job.status?.succeeded ?? 0) + fresh.succeeded.length + uncounted.succeeded.length,
-    failed: (job.status?.failed ?? 0) + fresh.failed.length + uncounted.failed.length,
+    // Failures an Ignore rule matches are not counted at all (nonIgnoredFailedPodsCount).
+    failed: (job.status?.failed ?? 0) + fresh.failed.filter((p) => countsAsFailure(job, p)).length + uncounted.failed.length,
   };
   if (completedIndexes) a.completedIndexes = completedIndexes;
   const recorded = recordedOutcome(job);
+  // Any failed pod may match a FailJob rule, counted or not: the check comes before the backoff
+  // limit, so that the Job fails for the reason its policy names.
+  const failJob = recorded ? undefined : failJobMessage(job, pods.filter((p) => isPodFailed(p, job)));
   if (recorded?.success) a.success = recorded;
   else if (recorded) a.failure = recorded;
+  else if (failJob !== undefined) a.failure = { success: false, reason: JOB_REASON.podFailurePolicy, message: failJob };
   else if (a.failed > (job.spec?.backoffLimit ?? 6) || pastBackoffLimitOnFailure(job, active)) {
     a.failure = { success: false, reason: JOB_REASON.backoffLimitExceeded, message: JOB_MESSAGE.backoffLimitExceeded };
   } else {

@@ -10,6 +10,8 @@ export type JobConditionType = 'Complete' | 'Failed' | 'SuccessCriteriaMet' | 'F
 export const JOB_REASON = {
   backoffLimitExceeded: 'BackoffLimitExceeded',
   deadlineExceeded: 'DeadlineExceeded',
+  /** A failed pod matched a FailJob rule; the message names the pod and the rule. */
+  podFailurePolicy: 'PodFailurePolicy',
   completionsReached: 'CompletionsReached',
   suspended: 'JobSuspended',
   resumed: 'JobResumed',

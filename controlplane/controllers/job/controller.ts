@@ -30,7 +30,7 @@ import { JOB_MESSAGE, JOB_REASON, findCondition, isJobFinished, newJobCondition,
 import type { Outcome } from './conditions.js';
 import { FinalizerRemovals } from './finalizer-expectations.js';
 import { assignIndex, formatIndexes, pendingIndexes, surplusIndexedPods } from './indexed.js';
-import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, replacementDelay } from './pod-failures.js';
+import { DEFAULT_POD_FAILURE_BACKOFF_MS, MAX_POD_FAILURE_BACKOFF_MS, onlyReplacesFailedPods, replacementDelay } from './pod-failures.js';
 import { JOB_TRACKING_FINALIZER, countReleased, hasTrackingFinalizer, trackFinishedPods, uncountedStatus } from './tracking.js';
 import { kubeTime } from '../../../api/time.js';
 
@@ -206,8 +206,10 @@ class JobSync {
     conditions = this.suspendConditions(job, conditions, suspended, status, nowMs);
 
     // The decision is recorded at once (interim condition); the terminal one waits for the pods.
+    let decidedNow = false;
     if (outcome) {
       const interim = outcome.success ? 'SuccessCriteriaMet' : 'FailureTarget';
+      decidedNow = findCondition(job, interim) === undefined;
       conditions = withCondition(conditions, findCondition(job, interim) ?? newJobCondition(interim, 'True', outcome.reason, outcome.message, nowMs));
     }
     status.active = active;
@@ -215,12 +217,14 @@ class JobSync {
     status.terminating = terminating;
     status.conditions = conditions;
 
-    // Phase 1: record the finished pods before their finalizers go.
+    // Phase 1: record the finished pods, and a decision just taken, before their finalizers go,
+    // so that both outlive the pods that led to them.
     const step = trackFinishedPods(job, pods, expectedRemovals, outcome);
     status.uncountedTerminatedPods = uncountedStatus(step.uncounted);
     const completed = a.completedIndexes;
     if (completed) status.completedIndexes = formatIndexes(completed);
-    if (step.changed || (completed && status.completedIndexes !== (job.status?.completedIndexes ?? ''))) job = await this.writeStatus(job, status);
+    const indexesChanged = completed !== undefined && status.completedIndexes !== (job.status?.completedIndexes ?? '');
+    if (step.changed || indexesChanged || (decidedNow && step.release.length > 0)) job = await this.writeStatus(job, status);
 
     // Phase 2: let the finished pods go.
     const released = await this.removeFinalizers(key, step.release);
@@ -277,8 +281,9 @@ class JobSync {
       const removed = await this.deletePods(job, victims);
       return { active: active - removed.count, removed: removed.count, removedReady: removed.ready };
     }
-    // With podReplacementPolicy Failed a replacement waits until the old pod has fully stopped.
-    const waitingFor = job.spec?.podReplacementPolicy === 'Failed' ? terminating : 0;
+    // With podReplacementPolicy Failed (or a podFailurePolicy) a replacement waits until the old
+    // pod has fully stopped.
+    const waitingFor = onlyReplacesFailedPods(job) ? terminating : 0;
     let missing = Math.min(wanted - waitingFor - active, MAX_POD_CREATE_DELETE_PER_SYNC);
     // Indexed: the lowest indexes that neither succeeded nor run.
     const indexes = completed ? pendingIndexes(job, pods, completed, missing) : [];

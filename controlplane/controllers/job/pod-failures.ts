@@ -5,18 +5,29 @@
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { parseTime, totalContainerRestarts } from '../pods/pod-state.js';
+import { hasPodFailurePolicy } from './pod-failure-policy.js';
 
 export const DEFAULT_POD_FAILURE_BACKOFF_MS = 10_000;
 export const MAX_POD_FAILURE_BACKOFF_MS = 360_000;
 
 /**
+ * Whether a replacement waits until the pod it replaces has reached a terminal phase
+ * (onlyReplaceFailedPods): with podReplacementPolicy Failed, and always with a podFailurePolicy,
+ * whose rules can only judge a pod once it has finished (its exit codes, its last conditions).
+ */
+export function onlyReplacesFailedPods(job: Job): boolean {
+  return job.spec?.podReplacementPolicy === 'Failed' || hasPodFailurePolicy(job);
+}
+
+/**
  * Whether a pod counts as failed (isPodFailed): it failed, or it is being deleted without having
- * succeeded, since an orphan deleted early never reaches a terminal phase. With
- * podReplacementPolicy Failed only the Failed phase counts.
+ * succeeded, since an orphan deleted early never reaches a terminal phase. When only failed pods
+ * are replaced, a pod being deleted counts once it is Failed (its agent gets it there, or the
+ * node lifecycle controller, as PodGC does, when its node is gone).
  */
 export function isPodFailed(pod: Pod, job: Job): boolean {
   if (pod.status?.phase === 'Failed') return true;
-  if (job.spec?.podReplacementPolicy === 'Failed') return false;
+  if (onlyReplacesFailedPods(job)) return false;
   return !!pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded';
 }
 

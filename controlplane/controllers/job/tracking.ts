@@ -8,6 +8,7 @@ import type { Job, UncountedTerminatedPods } from 'kubernetes-types/batch/v1.js'
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Outcome } from './conditions.js';
 import { isIndexed } from './indexed.js';
+import { countsAsFailure } from './pod-failure-policy.js';
 import { isPodFailed } from './pod-failures.js';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -66,7 +67,8 @@ export interface TrackingStep {
 /**
  * Phase one: which pods' finalizers can go and which UIDs must be recorded first
  * (trackJobStatusAndRemoveFinalizers). Once the outcome is decided, every remaining pod can go;
- * a pod that did not succeed then counts as failed unless the Job succeeded. An Indexed Job's
+ * a pod that did not succeed then counts as failed unless the Job succeeded or a podFailurePolicy
+ * Ignore rule matches it (a pod evicted with DisruptionTarget, say). An Indexed Job's
  * succeeded pods are not recorded by UID: status.completedIndexes, written in the same update,
  * records their indexes.
  */
@@ -91,7 +93,8 @@ export function trackFinishedPods(job: Job, pods: readonly Pod[], expectedRemova
         changed = true;
       }
     } else if (podFailed || (outcome !== undefined && !outcome.success)) {
-      if (!failed.has(uid)) {
+      // A failure an Ignore rule matches is released without being recorded: it never counts.
+      if (!failed.has(uid) && countsAsFailure(job, pod)) {
         failed.add(uid);
         uncounted.failed.push(uid);
         changed = true;
