@@ -163,6 +163,24 @@ describe('node lifecycle controller', () => {
     assert.equal(kept.status?.phase, 'Failed');
     assertDisruptionTarget(kept, 'DeletionByPodGC', 'PodGC: node no longer exists');
     await t.client.patch(pods, 'default', 'tolerant', { metadata: { finalizers: null } }, 'merge');
+  });
+
+  test('a pod deleted before it was ever scheduled is marked Failed, so that whoever holds its finalizer sees it end', async () => {
+    const created = await t.client.create<PodObject>(pods, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'never-scheduled', finalizers: ['skiff.test/keep'] },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await t.client.delete(pods, 'default', 'never-scheduled');
+    const ended = await eventually(async () => {
+      const p = await getPod('never-scheduled');
+      return p.status?.phase === 'Failed' ? p : undefined;
+    }, 5000, 'the unscheduled pod to be marked Failed');
+    assert.equal(ended.metadata?.uid, created.metadata?.uid);
+    assert.ok(ended.metadata?.deletionTimestamp);
+    assert.equal(ended.status?.conditions?.find((x) => x.type === 'DisruptionTarget'), undefined);
+    await t.client.patch(pods, 'default', 'never-scheduled', { metadata: { finalizers: null } }, 'merge');
     await eventually(async () => {
       const left = (await t.client.list<PodObject>(pods, 'default')).items.filter((p) => p.spec?.nodeName === 'tainted');
       return left.length === 0 ? true : undefined;

@@ -1,12 +1,16 @@
-// Node lifecycle (kube-controller-manager's node lifecycle, taint eviction and the orphan part
-// of pod GC), one reconcile per node:
+// Node lifecycle (kube-controller-manager's node lifecycle, taint eviction and the orphan and
+// unscheduled parts of pod GC), one reconcile per node:
 // 1. A node silent (no Lease renewal, no Ready heartbeat) for longer than the grace period gets
 //    all its conditions Unknown; its pods are marked not Ready so Services stop using them.
 // 2. Its taints follow its Ready condition (not-ready / unreachable, NoSchedule and NoExecute)
 //    and spec.unschedulable; they go away when the agent reports Ready again.
 // 3. Pods that do not tolerate a NoExecute taint are deleted, at once or after their
 //    tolerationSeconds (counted from the taint's timeAdded).
-// 4. Pods bound to a node that no longer exists are deleted at once (grace period 0).
+// 4. Pods bound to a node that no longer exists are marked Failed (DisruptionTarget, reason
+//    DeletionByPodGC) and deleted at once (grace period 0).
+// 5. Pods being deleted that were never scheduled (a finalizer keeps them) are marked Failed and
+//    their deletion forced: no agent will ever end them.
+// Taint evictions first set DisruptionTarget (reason DeletionByTaintManager) on the pod.
 
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
@@ -57,6 +61,12 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
     run: (ctx, signal) => new NodeLifecycle(ctx, options).run(signal),
   };
 }
+
+/**
+ * Queue keys for pods being deleted that no node will ever stop (never scheduled): a prefix no
+ * node name can have (names are DNS subdomains), then namespace/name.
+ */
+const UNSCHEDULED = 'unscheduled:';
 
 class NodeLifecycle {
   private readonly queue = new WorkQueue<string>({ maxDelayMs: 30_000 });
@@ -129,7 +139,10 @@ class NodeLifecycle {
 
   private podSeen(pod: PodObject): void {
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName) return;
+    if (!nodeName) {
+      if (isUnscheduledTerminating(pod)) this.queue.add(`${UNSCHEDULED}${pod.metadata?.namespace}/${pod.metadata?.name}`);
+      return;
+    }
     const node = this.nodeInformer.getByName(undefined, nodeName);
     // Only pods that may have to go concern this controller.
     if (!node || readyStatusOf(node) !== 'True' || (node.spec?.taints ?? []).some((t) => t.effect === 'NoExecute')) this.queue.add(nodeName);
@@ -141,9 +154,11 @@ class NodeLifecycle {
     for (const pod of this.podInformer.list((p) => !!p.spec?.nodeName && !this.nodeInformer.getByName(undefined, p.spec.nodeName))) {
       this.queue.add(pod.spec!.nodeName!);
     }
+    for (const pod of this.podInformer.list(isUnscheduledTerminating)) this.podSeen(pod);
   }
 
   private async reconcile(name: string): Promise<void | { requeueAfterMs?: number }> {
+    if (name.startsWith(UNSCHEDULED)) return this.endUnscheduled(name.slice(UNSCHEDULED.length));
     const node = this.nodeInformer.getByName(undefined, name);
     const podsOnNode = this.podInformer.byIndex(POD_NODE_INDEX, name);
     if (!node) return this.deleteOrphans(name, podsOnNode);
@@ -199,17 +214,30 @@ class NodeLifecycle {
       if (this.now() - since < quarantine) return { requeueAfterMs: quarantine - (this.now() - since) };
     }
     for (const pod of live) {
-      // As PodGC does: no agent will ever end this pod, so it is marked Failed, with the reason.
-      await this.markDisrupted(pod, 'DeletionByPodGC', true);
-      try {
-        await this.ctx.client.delete(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', {
-          gracePeriodSeconds: 0,
-          preconditions: { uid: pod.metadata?.uid },
-        });
-        this.ctx.logger.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, node: name }, 'deleted pod of a deleted node');
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await this.failAndDelete(pod, 'DeletionByPodGC');
+      this.ctx.logger.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, node: name }, 'deleted pod of a deleted node');
+    }
+  }
+
+  /**
+   * A pod being deleted that was never scheduled (a finalizer, such as a Job's, keeps it): no
+   * agent will ever end it, so, as PodGC's gcUnscheduledTerminating does, it is marked Failed
+   * and its deletion forced; whoever holds the finalizer then sees how it ended.
+   */
+  private async endUnscheduled(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const pod = this.podInformer.getByName(namespace, name);
+    if (!pod || !isUnscheduledTerminating(pod)) return;
+    await this.failAndDelete(pod, undefined);
+  }
+
+  /** PodGC's markFailedAndDeletePod: phase Failed (and the DisruptionTarget reason, if any), then a forced deletion. */
+  private async failAndDelete(pod: PodObject, reason: DisruptionReason | undefined): Promise<void> {
+    await this.markDisrupted(pod, reason, true);
+    try {
+      await this.ctx.client.delete(pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 
@@ -237,10 +265,10 @@ class NodeLifecycle {
    * pod as the informer has it, conditional on its resourceVersion: a pod that changed meanwhile,
    * or is gone, is deleted all the same, without it (the condition only tells why it goes).
    */
-  private async markDisrupted(pod: PodObject, reason: DisruptionReason, fail: boolean): Promise<void> {
+  private async markDisrupted(pod: PodObject, reason: DisruptionReason | undefined, fail: boolean): Promise<void> {
     // PodGC leaves finished pods as they are (markFailedAndDeletePodWithCondition).
     if (fail && isPodTerminal(pod)) return;
-    const status = disruptionTargetStatus(pod, reason, kubeTime(this.now()));
+    const status = reason ? disruptionTargetStatus(pod, reason, kubeTime(this.now())) : { ...pod.status };
     if (fail) status.phase = 'Failed';
     const patch = { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status };
     try {
@@ -261,4 +289,8 @@ class NodeLifecycle {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+function isUnscheduledTerminating(pod: PodObject): boolean {
+  return !pod.spec?.nodeName && !!pod.metadata?.deletionTimestamp && !isPodTerminal(pod);
 }
