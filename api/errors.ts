@@ -230,7 +230,7 @@ export function fieldErrorBody(err: FieldError): string {
     case 'FieldValueTooLong':
       return `Too long${detail}`;
     case 'FieldValueTooMany':
-      return `Too many${detail}`;
+      return err.badValue === undefined ? `Too many${detail}` : `Too many: ${formatBadValue(err.badValue)}${detail}`;
     case 'FieldValueTypeInvalid':
       return `Invalid value: ${formatBadValue(err.badValue)}${detail}`;
     case 'FieldValueNotFound':
@@ -264,10 +264,12 @@ export const fieldError = {
     field,
     detail: `may not be more than ${max} bytes`,
   }),
-  tooMany: (field: string, max: number): FieldError => ({
+  /** `actual` items where at most `max` may be (field.TooMany: "Too many: 21: must have at most 20 items"). */
+  tooMany: (field: string, max: number, actual?: number): FieldError => ({
     type: 'FieldValueTooMany',
     field,
-    detail: `must have at most ${max} items`,
+    ...(actual === undefined ? {} : { badValue: actual }),
+    detail: `must have at most ${max} ${max === 1 ? 'item' : 'items'}`,
   }),
   typeInvalid: (field: string, badValue: unknown, detail: string): FieldError => ({
     type: 'FieldValueTypeInvalid',

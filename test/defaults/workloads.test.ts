@@ -116,6 +116,24 @@ describe('apps/v1 and batch/v1 defaults', () => {
     assert.deepEqual(pspec['podFailurePolicy'], { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] });
   });
 
+  test('a CronJob\'s job template gets its condition patterns and pod template defaulted, not the Job\'s own fields', () => {
+    const cronJob = defaulted('batch', 'CronJob', {
+      spec: {
+        schedule: '*/5 * * * *',
+        jobTemplate: {
+          spec: {
+            podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] },
+            template: { spec: { restartPolicy: 'Never', containers: [{ name: 'a', image: 'a' }] } },
+          },
+        },
+      },
+    });
+    const jobSpec = ((cronJob['spec'] as Record<string, any>)['jobTemplate'] as Record<string, any>)['spec'];
+    assert.deepEqual(jobSpec['podFailurePolicy'], { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] });
+    assert.equal(jobSpec['template']['spec']['dnsPolicy'], 'ClusterFirst');
+    assert.equal(jobSpec['backoffLimit'], undefined);
+  });
+
   test('defaulting twice changes nothing', () => {
     const once = defaulted('apps', 'Deployment', { spec: { template: { spec: { containers: [{ name: 'a', image: 'a' }] } } } });
     assert.deepEqual(defaulted('apps', 'Deployment', once), once);

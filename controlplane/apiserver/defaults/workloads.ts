@@ -80,9 +80,19 @@ export function defaultCronJob(cronJob: Record<string, unknown>): void {
   if (typeof spec['suspend'] !== 'boolean') spec['suspend'] = false;
   defaultInt(spec, 'successfulJobsHistoryLimit', 3);
   defaultInt(spec, 'failedJobsHistoryLimit', 1);
-  // As Kubernetes' defaulters do, only the pod template inside the job template gets defaults;
-  // the Job's own fields (completions, backoffLimit…) are defaulted when the Job is created.
-  defaultPodTemplate(child(child(child(spec, 'jobTemplate'), 'spec'), 'template'));
+  // As Kubernetes' defaulters do, only the pod template and the failure policy's condition
+  // patterns inside the job template get defaults (theirs are per type, wherever it appears); the
+  // Job's own fields (completions, backoffLimit…) are defaulted when the Job is created.
+  const jobSpec = child(child(spec, 'jobTemplate'), 'spec');
+  defaultConditionPatterns(jobSpec);
+  defaultPodTemplate(child(jobSpec, 'template'));
+}
+
+/** A podFailurePolicy condition pattern's status defaults to True. */
+function defaultConditionPatterns(jobSpec: Record<string, unknown>): void {
+  const pfp = jobSpec['podFailurePolicy'];
+  if (!isObject(pfp)) return;
+  for (const rule of objectsIn(pfp['rules'])) for (const pattern of objectsIn(rule['onPodConditions'])) setDefault(pattern, 'status', 'True');
 }
 
 function defaultJobSpec(spec: Record<string, unknown>): void {
@@ -96,9 +106,7 @@ function defaultJobSpec(spec: Record<string, unknown>): void {
   setDefault(spec, 'completionMode', 'NonIndexed');
   if (typeof spec['suspend'] !== 'boolean') spec['suspend'] = false;
   const pfp = spec['podFailurePolicy'];
-  if (isObject(pfp)) {
-    for (const rule of objectsIn(pfp['rules'])) for (const pattern of objectsIn(rule['onPodConditions'])) setDefault(pattern, 'status', 'True');
-  }
+  defaultConditionPatterns(spec);
   // Without a pod failure policy a replacement may start while the old pod is terminating.
   setDefault(spec, 'podReplacementPolicy', isObject(pfp) ? 'Failed' : 'TerminatingOrFailed');
   if (typeof spec['manualSelector'] !== 'boolean') spec['manualSelector'] = false;

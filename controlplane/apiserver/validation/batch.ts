@@ -74,7 +74,7 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
     }
     const values = items(onExit.values);
     if (values.length === 0) errs.push(fieldError.invalid(p.child('values').toString(), values, 'at least one value is required'));
-    else if (values.length > MAX_ON_EXIT_CODES_VALUES) errs.push(fieldError.tooMany(p.child('values').toString(), MAX_ON_EXIT_CODES_VALUES));
+    else if (values.length > MAX_ON_EXIT_CODES_VALUES) errs.push(fieldError.tooMany(p.child('values').toString(), MAX_ON_EXIT_CODES_VALUES, values.length));
     const seen = new Set<number>();
     values.forEach((v, j) => {
       if (op === 'In' && v === 0) errs.push(fieldError.invalid(p.child('values').index(j).toString(), v, 'must not be 0 for the In operator'));
@@ -83,7 +83,7 @@ function validatePodFailurePolicyRule(rule: PodFailurePolicyRule, spec: JobSpec,
     });
     if (values.some((v, j) => j > 0 && (values[j - 1] ?? 0) > v)) errs.push(fieldError.invalid(p.child('values').toString(), values, 'must be ordered'));
   }
-  if (onConditions.length > MAX_ON_POD_CONDITIONS_PATTERNS) errs.push(fieldError.tooMany(path.child('onPodConditions').toString(), MAX_ON_POD_CONDITIONS_PATTERNS));
+  if (onConditions.length > MAX_ON_POD_CONDITIONS_PATTERNS) errs.push(fieldError.tooMany(path.child('onPodConditions').toString(), MAX_ON_POD_CONDITIONS_PATTERNS, onConditions.length));
   onConditions.forEach((pattern, j) => {
     const p = path.child('onPodConditions').index(j);
     errs.push(...isQualifiedName(text(pattern.type)).map((msg) => fieldError.invalid(p.child('type').toString(), pattern.type, msg)));
@@ -132,7 +132,7 @@ export function validateJobSpecBody(spec: JobSpec, specPath: FieldPath = SPEC): 
   if (has(pfp)) {
     const rules = items(pfp.rules);
     const rulesPath = specPath.child('podFailurePolicy', 'rules');
-    if (rules.length > MAX_POD_FAILURE_POLICY_RULES) errs.push(fieldError.tooMany(rulesPath.toString(), MAX_POD_FAILURE_POLICY_RULES));
+    if (rules.length > MAX_POD_FAILURE_POLICY_RULES) errs.push(fieldError.tooMany(rulesPath.toString(), MAX_POD_FAILURE_POLICY_RULES, rules.length));
     const containers = new Set([...items(spec.template?.spec?.containers), ...items(spec.template?.spec?.initContainers)].map((c) => text(c.name)));
     rules.forEach((rule, i) => errs.push(...validatePodFailurePolicyRule(rule, spec, containers, rulesPath.index(i))));
   }

@@ -33,14 +33,14 @@ export function validateEndpointSlice(slice: EndpointSlice): FieldError[] {
 
   const endpoints = items(slice.endpoints);
   const endpointsPath = FieldPath.of('endpoints');
-  if (endpoints.length > MAX_ENDPOINTS) errs.push(fieldError.tooMany(endpointsPath.toString(), MAX_ENDPOINTS));
+  if (endpoints.length > MAX_ENDPOINTS) errs.push(fieldError.tooMany(endpointsPath.toString(), MAX_ENDPOINTS, endpoints.length));
   else {
     endpoints.forEach((ep, i) => {
       const p = endpointsPath.index(i);
       const addresses = items(ep.addresses);
       const addrPath = p.child('addresses');
       if (addresses.length === 0) errs.push(fieldError.required(addrPath.toString(), 'must contain at least 1 address'));
-      else if (addresses.length > MAX_ADDRESSES) errs.push(fieldError.tooMany(addrPath.toString(), MAX_ADDRESSES));
+      else if (addresses.length > MAX_ADDRESSES) errs.push(fieldError.tooMany(addrPath.toString(), MAX_ADDRESSES, addresses.length));
       addresses.forEach((a, j) => {
         const ap = addrPath.index(j);
         if (addressType === 'IPv4') errs.push(...isValidIPv4Address(ap, text(a)), ...validateNonSpecialIP(ap, text(a)));
@@ -68,7 +68,7 @@ export function validateEndpointSlice(slice: EndpointSlice): FieldError[] {
 
   const ports = items(slice.ports);
   const portsPath = FieldPath.of('ports');
-  if (ports.length > MAX_PORTS) errs.push(fieldError.tooMany(portsPath.toString(), MAX_PORTS));
+  if (ports.length > MAX_PORTS) errs.push(fieldError.tooMany(portsPath.toString(), MAX_PORTS, ports.length));
   else {
     const names = new Set<string>();
     ports.forEach((port, i) => {
