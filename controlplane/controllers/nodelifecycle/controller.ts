@@ -268,7 +268,9 @@ class NodeLifecycle {
   private async markDisrupted(pod: PodObject, reason: DisruptionReason | undefined, fail: boolean): Promise<void> {
     // PodGC leaves finished pods as they are (markFailedAndDeletePodWithCondition).
     if (fail && isPodTerminal(pod)) return;
-    const status = reason ? disruptionTargetStatus(pod, reason, kubeTime(this.now())) : { ...pod.status };
+    // Only what changes: the conditions (a merge patch replaces the list, hence the version check) and the phase.
+    const status: NonNullable<Pod['status']> = {};
+    if (reason) status.conditions = disruptionTargetStatus(pod, reason, kubeTime(this.now())).conditions;
     if (fail) status.phase = 'Failed';
     const patch = { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status };
     try {
