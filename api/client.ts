@@ -2,8 +2,8 @@
 // scheduler, proxy, DNS): typed by ResourceType, errors as StatusError, watches as async
 // iterables. HTTP through undici, one connection pool per client.
 
-import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
+import { Agent } from './undici-core.js';
+import type { Dispatcher } from './undici-core.js';
 import { isStatus, StatusError } from './errors.js';
 import { streamLines } from './lines.js';
 import type { KubeconfigConnection } from './kubeconfig.js';

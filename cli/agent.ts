@@ -2,6 +2,7 @@
 // leaves its pods running (as stopping the kubelet does); a restarted agent adopts them.
 
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
@@ -72,6 +73,12 @@ export function agentCommand(program: Command): void {
         nodeLeaseDurationSeconds: number;
         logLevel: string;
       }) => {
+        // The agent waits nearly all the time; its heap is mostly loaded code, and what it
+        // allocates is short-lived. V8's size-over-speed mode (smaller heap growth steps, so
+        // garbage is collected sooner) lowered the median RSS of an agent with 50 pods at rest
+        // by about 3 MB (78.7 against 82.1 MB over 10 and 6 runs of bench/agent.ts), with no CPU
+        // cost it could see. Set here: NODE_OPTIONS refuses V8 flags of this kind.
+        setFlagsFromString('--optimize-for-size');
         const logger = pino({ name: 'skiff-agent', level: opts.logLevel });
         await runUntilSignal(async () => {
           const agent = await startAgent({

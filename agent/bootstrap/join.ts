@@ -16,8 +16,8 @@
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import { Agent } from '../../api/undici-core.js';
+import type { Dispatcher } from '../../api/undici-core.js';
 import { readIfExists, credentialPaths, ensureCredentialDir, ensureNodePassword, readNodeCredential, writeAtomic, writeNodeCredential } from './files.js';
 import type { CredentialPaths } from './files.js';
 import type { ServingCertificate } from './serving.js';
@@ -102,7 +102,7 @@ class JoinClient {
     const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(new URL(path, this.options.server), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), dispatcher, signal });
+      res = await dispatcher.request({ origin: new URL(this.options.server).origin, path, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (err) {
       if (this.options.signal?.aborted) throw err;
       const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);

@@ -3,7 +3,7 @@
 // request closes its connection) and does not verify HTTPS certificates.
 
 import type { Container, HTTPGetAction } from 'kubernetes-types/core/v1.js';
-import { Agent, request } from 'undici';
+import { Agent } from '../../api/undici-core.js';
 import type { ProbeOutcome } from './outcome.js';
 import { resolvePort } from './outcome.js';
 
@@ -25,7 +25,8 @@ export async function httpProbe(action: HTTPGetAction, container: Container, pod
   const headers: Record<string, string> = { 'user-agent': PROBE_USER_AGENT, accept: '*/*' };
   for (const h of action.httpHeaders ?? []) headers[h.name.toLowerCase()] = h.value;
   try {
-    const res = await request(url, { method: 'GET', headers, dispatcher, reset: true, signal: AbortSignal.timeout(timeoutMs) });
+    const { origin, pathname, search } = new URL(url);
+    const res = await dispatcher.request({ origin, path: pathname + search, method: 'GET', headers, reset: true, signal: AbortSignal.timeout(timeoutMs) });
     const body = await res.body.text().catch(() => '');
     if (res.statusCode >= 200 && res.statusCode < 400) return { result: 'success', output: body.slice(0, 10 * 1024) };
     return { result: 'failure', output: `HTTP probe failed with statuscode: ${res.statusCode}` };

@@ -9,8 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
+import { Agent } from '../../api/undici-core.js';
+import type { Dispatcher } from '../../api/undici-core.js';
 import { isStatus, StatusError } from '../../api/errors.js';
 import type { IssuedCertificate } from './pki.js';
 
