@@ -1,7 +1,8 @@
 // The disruption controller's arithmetic with plain objects, no API server: expected pods from
 // the pods (integer minAvailable) or from their controllers' replicas (percentages,
 // maxUnavailable), healthy pods, disruptions allowed and the DisruptionAllowed condition, the
-// disruptedPods entries an eviction leaves and when they go, and the fail-safe status.
+// disruptedPods entries an eviction leaves and when they go, the fail-safe status, and when a
+// DisruptionTarget condition is stale.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -16,6 +17,7 @@ import {
   keptDisruptions,
 } from '../../controlplane/controllers/disruption/budget.js';
 import type { ScaleFinder } from '../../controlplane/controllers/disruption/budget.js';
+import { staleDisruptionWaitMs } from '../../controlplane/controllers/disruption/controller.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -113,5 +115,32 @@ describe('a failed sync', () => {
     assert.deepEqual(status.conditions, [
       { type: 'DisruptionAllowed', status: 'False', reason: 'SyncFailed', message: 'found no controllers for pod "a"', observedGeneration: 2, lastTransitionTime: iso(NOW) },
     ]);
+  });
+});
+
+describe('stale DisruptionTarget conditions', () => {
+  const TIMEOUT = 120_000;
+  const marked = (since: number, extra: { reason?: string; status?: string; phase?: string; deleting?: boolean } = {}): Pod => ({
+    metadata: { name: 'p', ...(extra.deleting ? { deletionTimestamp: iso(NOW) } : {}) },
+    status: {
+      phase: extra.phase ?? 'Running',
+      conditions: [{ type: 'DisruptionTarget', status: extra.status ?? 'True', reason: extra.reason ?? 'EvictionByEvictionAPI', lastTransitionTime: iso(since) }],
+    },
+  });
+
+  test('a condition set less than the timeout ago becomes stale when the timeout is reached', () => {
+    assert.equal(staleDisruptionWaitMs(marked(NOW - 20_000), NOW, TIMEOUT), 100_000);
+    assert.equal(staleDisruptionWaitMs(marked(NOW - 120_000), NOW, TIMEOUT), 0);
+    assert.equal(staleDisruptionWaitMs(marked(NOW - 600_000), NOW, TIMEOUT), 0);
+  });
+
+  test('never stale: being deleted, ended, not True, set by the kubelet, or absent', () => {
+    const old = NOW - 600_000;
+    assert.equal(staleDisruptionWaitMs(marked(old, { deleting: true }), NOW, TIMEOUT), undefined);
+    assert.equal(staleDisruptionWaitMs(marked(old, { phase: 'Failed' }), NOW, TIMEOUT), undefined);
+    assert.equal(staleDisruptionWaitMs(marked(old, { phase: 'Succeeded' }), NOW, TIMEOUT), undefined);
+    assert.equal(staleDisruptionWaitMs(marked(old, { status: 'False' }), NOW, TIMEOUT), undefined);
+    assert.equal(staleDisruptionWaitMs(marked(old, { reason: 'TerminationByKubelet' }), NOW, TIMEOUT), undefined);
+    assert.equal(staleDisruptionWaitMs(pod('plain'), NOW, TIMEOUT), undefined);
   });
 });

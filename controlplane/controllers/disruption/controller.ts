@@ -4,16 +4,24 @@
 // replicas, and drops the disruptedPods entries that evictions recorded once their pods are gone
 // or 2 minutes have passed. The eviction subresource (controlplane/apiserver/handlers/eviction.ts)
 // spends the disruptions this controller allows.
+//
+// It also clears stale DisruptionTarget conditions, as Kubernetes' does: a pod that was marked
+// for disruption (by an eviction, a taint eviction, PodGC) but is still not being deleted two
+// minutes later was not disrupted after all (the deletion failed, or was refused), and its
+// condition goes to False, so that a Job's podFailurePolicy does not take a later failure of
+// the pod for a disruption.
 
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Informer } from '../../../api/informer.js';
 import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
+import { isTerminalPhase } from '../../../api/pod-phase.js';
 import { sameJson } from '../../../api/same-json.js';
+import { kubeTime } from '../../../api/time.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
 import { informersSynced } from '../context.js';
 import type { Controller, ControllerContext } from '../context.js';
@@ -31,9 +39,28 @@ type Budget = PodDisruptionBudget & KubeObject;
 type PodObject = Pod & KubeObject;
 
 export interface DisruptionControllerOptions {
-  /** The clock of disruptedPods expiry; tests move it. */
+  /** The clock of disruptedPods expiry and of stale DisruptionTarget conditions; tests move it. */
   now?: () => number;
   workers?: number;
+  /** How long a pod may carry DisruptionTarget=True without being deleted (Kubernetes: 2 minutes). */
+  stalePodDisruptionTimeoutMs?: number;
+}
+
+/** stalePodDisruptionTimeout of Kubernetes' disruption controller. */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 120_000;
+
+/**
+ * How long until `pod`'s DisruptionTarget condition is stale (0: it is), or undefined when it
+ * has none that can be: the pod is being deleted or has ended, the condition is not True, or
+ * the kubelet set it (reason TerminationByKubelet: its eviction may take arbitrarily long to
+ * begin), as in Kubernetes' nonTerminatingPodHasStaleDisruptionCondition.
+ */
+export function staleDisruptionWaitMs(pod: Pod, nowMs: number, timeoutMs: number): number | undefined {
+  if (pod.metadata?.deletionTimestamp || isTerminalPhase(pod.status?.phase)) return undefined;
+  const condition = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+  if (condition?.status !== 'True' || condition.reason === 'TerminationByKubelet') return undefined;
+  const since = Date.parse(condition.lastTransitionTime ?? '');
+  return Number.isNaN(since) ? 0 : Math.max(0, since + timeoutMs - nowMs);
 }
 
 export class DisruptionController implements Controller {
@@ -43,9 +70,13 @@ export class DisruptionController implements Controller {
   constructor(private readonly options: DisruptionControllerOptions = {}) {}
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const sync = new DisruptionSync(ctx, this.options.now ?? Date.now);
+    const sync = new DisruptionSync(ctx, this.options.now ?? Date.now, this.options.stalePodDisruptionTimeoutMs ?? STALE_POD_DISRUPTION_TIMEOUT_MS);
     if (!(await informersSynced('disruption', signal, sync.waitForSync(signal)))) return;
-    await runWorkers(sync.queue, this.options.workers ?? 1, (key) => sync.reconcile(key), signal, syncErrorLogger(ctx.logger, this.name));
+    const onError = syncErrorLogger(ctx.logger, this.name);
+    await Promise.all([
+      runWorkers(sync.queue, this.options.workers ?? 1, (key) => sync.reconcile(key), signal, onError),
+      runWorkers(sync.staleQueue, 1, (key) => sync.clearStaleDisruption(key), signal, onError),
+    ]);
   }
 }
 
@@ -58,6 +89,8 @@ function selectedPods(pdb: Budget, pods: Informer<PodObject>): PodObject[] {
 
 class DisruptionSync {
   readonly queue = new WorkQueue<string>({ maxDelayMs: 30_000 });
+  /** Pods whose DisruptionTarget condition may become stale. */
+  readonly staleQueue = new WorkQueue<string>({ maxDelayMs: 30_000 });
   private readonly budgets: Informer<Budget>;
   private readonly pods: Informer<PodObject>;
   private readonly deployments: Informer<Deployment & KubeObject>;
@@ -67,6 +100,7 @@ class DisruptionSync {
   constructor(
     private readonly ctx: ControllerContext,
     private readonly now: () => number,
+    private readonly staleTimeoutMs: number,
   ) {
     this.budgets = indexByNamespace(ctx.informers.informer<Budget>(pdbResource));
     this.pods = indexByNamespace(ctx.informers.informer<PodObject>(podsResource));
@@ -81,10 +115,14 @@ class DisruptionSync {
       },
     });
     this.pods.on({
-      add: (pod) => this.enqueueBudgetsOf(pod),
+      add: (pod) => {
+        this.enqueueBudgetsOf(pod);
+        this.watchForStaleDisruption(pod);
+      },
       update: (old, pod) => {
         this.enqueueBudgetsOf(pod);
         if (!sameJson(old.metadata?.labels, pod.metadata?.labels)) this.enqueueBudgetsOf(old);
+        this.watchForStaleDisruption(pod);
       },
       delete: (pod) => this.enqueueBudgetsOf(pod),
     });
@@ -93,6 +131,33 @@ class DisruptionSync {
   async waitForSync(signal: AbortSignal): Promise<void> {
     await Promise.all([this.budgets, this.pods, this.deployments, this.replicaSets, this.statefulSets].map((i) => i.waitForSync(signal)));
     for (const pdb of this.budgets.list()) this.queue.add(objectKey(pdb));
+  }
+
+  private watchForStaleDisruption(pod: PodObject): void {
+    const waitMs = staleDisruptionWaitMs(pod, this.now(), this.staleTimeoutMs);
+    if (waitMs !== undefined) this.staleQueue.addAfter(objectKey(pod), waitMs);
+  }
+
+  /**
+   * DisruptionTarget=True on a pod still not being deleted after the timeout goes to False (its
+   * reason and message stay), written on the pod's resourceVersion as Kubernetes' apply is.
+   */
+  async clearStaleDisruption(key: string): Promise<void | { requeueAfterMs: number }> {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const waitMs = staleDisruptionWaitMs(pod, this.now(), this.staleTimeoutMs);
+    if (waitMs === undefined) return;
+    if (waitMs > 0) return { requeueAfterMs: waitMs };
+    const condition: PodCondition = { type: 'DisruptionTarget', status: 'False', lastTransitionTime: kubeTime(this.now()) };
+    await this.ctx.client.patch(
+      podsResource,
+      pod.metadata?.namespace,
+      pod.metadata?.name ?? '',
+      { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status: { conditions: [condition] } },
+      'strategic',
+      { subresource: 'status' },
+    );
+    this.ctx.logger.info({ pod: key }, 'cleared a stale DisruptionTarget condition');
   }
 
   private enqueueBudgetsOf(pod: PodObject): void {
