@@ -1,6 +1,7 @@
 // The Job controller against a real API server: completions and parallelism, backoffLimit with
 // restartPolicy Never and OnFailure, activeDeadlineSeconds, the interim and terminal conditions,
-// the tracking finalizer, suspension, and finalizers released when a Job is deleted.
+// the tracking finalizer, suspension, surplus pods that do not count, and finalizers released
+// when a Job is deleted.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -210,6 +211,24 @@ describe('Job controller', () => {
     }, 20_000, 'Complete after resume');
     assert.equal(condition(done, 'Suspended').status, 'False');
     assert.equal(condition(done, 'Suspended').reason, 'JobResumed');
+  });
+
+  test('lowering parallelism deletes the surplus pods, which count neither as failed nor as succeeded', async () => {
+    await client.create(jobs, 'default', job('run-surplus', { parallelism: 3 }));
+    await eventually(async () => {
+      const pods = await listPods(client, 'default', 'task=run-surplus');
+      return pods.filter((p) => (p['status'] as any)?.phase === 'Running').length === 3 ? true : undefined;
+    }, 10_000, 'three running pods');
+    await client.patch(jobs, 'default', 'run-surplus', { spec: { parallelism: 1 } });
+    await eventually(async () => ((await listPods(client, 'default', 'task=run-surplus')).length === 1 ? true : undefined), 10_000, 'the surplus pods gone');
+    // Give the controller time to (wrongly) count them.
+    await sleep(500);
+    const status = await jobStatus(client, 'run-surplus');
+    assert.equal(status.active, 1);
+    assert.equal(status.failed, undefined);
+    assert.equal(status.succeeded, undefined);
+    assert.deepEqual(status.uncountedTerminatedPods ?? {}, {});
+    await client.delete(jobs, 'default', 'run-surplus', { propagationPolicy: 'Orphan' });
   });
 
   test('deleting a Job releases its pods\' tracking finalizers', async () => {

@@ -185,8 +185,9 @@ class JobSync {
     const mayAct = !a.success && satisfied && !job.metadata?.deletionTimestamp;
     try {
       if (a.failure || (mayAct && suspended)) {
-        // The Job failed or is suspended: stop what still runs.
-        const removed = await this.deletePods(job, a.active);
+        // The Job failed or is suspended: stop what still runs. A failed Job's pods keep their
+        // finalizer and count as failed; a suspended Job's do not count.
+        const removed = a.failure ? await this.deletePods(job, a.active) : await this.deleteUncounted(job, a.active);
         active -= removed.count;
         ready -= removed.ready;
         terminating += removed.count;
@@ -270,7 +271,7 @@ class JobSync {
       // Pods of one index twice, of an index out of range or already done, go first.
       const surplus = surplusIndexedPods(job, activePods, completed);
       if (surplus.length > 0) {
-        const removed = await this.deletePods(job, surplus.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC));
+        const removed = await this.deleteUncounted(job, surplus.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC));
         return { active: activePods.length - removed.count, removed: removed.count, removedReady: removed.ready };
       }
     }
@@ -278,7 +279,7 @@ class JobSync {
     const wanted = wantedActive(job, succeeded, active);
     if (active > wanted) {
       const victims = podsToDelete(activePods, activePods, Math.min(active - wanted, MAX_POD_CREATE_DELETE_PER_SYNC), nowMs);
-      const removed = await this.deletePods(job, victims);
+      const removed = await this.deleteUncounted(job, victims);
       return { active: active - removed.count, removed: removed.count, removedReady: removed.ready };
     }
     // With podReplacementPolicy Failed (or a podFailurePolicy) a replacement waits until the old
@@ -312,6 +313,20 @@ class JobSync {
   private async deletePods(job: JobObject, pods: readonly Pod[]): Promise<{ count: number; ready: number }> {
     const { deleted } = await this.podControl.createAndDeletePods(job, { delete: pods });
     return { count: deleted.length, ready: deleted.filter(isPodReady).length };
+  }
+
+  /**
+   * Deletes pods the Job no longer wants (surplus ones, or the active pods of a suspended Job)
+   * after removing their tracking finalizer, as Kubernetes' deleteJobPods does: they then count
+   * neither as succeeded nor as failed. A pod whose finalizer could not be removed is kept for
+   * the next sync.
+   */
+  private async deleteUncounted(job: JobObject, pods: readonly Pod[]): Promise<{ count: number; ready: number }> {
+    const released = await this.removeFinalizers(objectKey(job), pods.filter(hasTrackingFinalizer));
+    return this.deletePods(
+      job,
+      pods.filter((pod) => !hasTrackingFinalizer(pod) || released.has(pod.metadata?.uid ?? '')),
+    );
   }
 
   /** Removes the tracking finalizer; returns the UIDs it was removed from. */
