@@ -17,7 +17,7 @@ import {
   keptDisruptions,
 } from '../../controlplane/controllers/disruption/budget.js';
 import type { ScaleFinder } from '../../controlplane/controllers/disruption/budget.js';
-import { staleDisruptionWaitMs } from '../../controlplane/controllers/disruption/controller.js';
+import { staleDisruptionWaitMs } from '../../api/disruption-target.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

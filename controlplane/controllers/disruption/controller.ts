@@ -19,7 +19,7 @@ import { selectorFromLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { deepCopy, objectKey } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
-import { isTerminalPhase } from '../../../api/pod-phase.js';
+import { DISRUPTION_TARGET, STALE_POD_DISRUPTION_TIMEOUT_MS, staleDisruptionWaitMs } from '../../../api/disruption-target.js';
 import { sameJson } from '../../../api/same-json.js';
 import { kubeTime } from '../../../api/time.js';
 import { WorkQueue, runWorkers } from '../../../api/workqueue.js';
@@ -44,23 +44,6 @@ export interface DisruptionControllerOptions {
   workers?: number;
   /** How long a pod may carry DisruptionTarget=True without being deleted (Kubernetes: 2 minutes). */
   stalePodDisruptionTimeoutMs?: number;
-}
-
-/** stalePodDisruptionTimeout of Kubernetes' disruption controller. */
-export const STALE_POD_DISRUPTION_TIMEOUT_MS = 120_000;
-
-/**
- * How long until `pod`'s DisruptionTarget condition is stale (0: it is), or undefined when it
- * has none that can be: the pod is being deleted or has ended, the condition is not True, or
- * the kubelet set it (reason TerminationByKubelet: its eviction may take arbitrarily long to
- * begin), as in Kubernetes' nonTerminatingPodHasStaleDisruptionCondition.
- */
-export function staleDisruptionWaitMs(pod: Pod, nowMs: number, timeoutMs: number): number | undefined {
-  if (pod.metadata?.deletionTimestamp || isTerminalPhase(pod.status?.phase)) return undefined;
-  const condition = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
-  if (condition?.status !== 'True' || condition.reason === 'TerminationByKubelet') return undefined;
-  const since = Date.parse(condition.lastTransitionTime ?? '');
-  return Number.isNaN(since) ? 0 : Math.max(0, since + timeoutMs - nowMs);
 }
 
 export class DisruptionController implements Controller {
@@ -148,7 +131,7 @@ class DisruptionSync {
     const waitMs = staleDisruptionWaitMs(pod, this.now(), this.staleTimeoutMs);
     if (waitMs === undefined) return;
     if (waitMs > 0) return { requeueAfterMs: waitMs };
-    const condition: PodCondition = { type: 'DisruptionTarget', status: 'False', lastTransitionTime: kubeTime(this.now()) };
+    const condition: PodCondition = { type: DISRUPTION_TARGET, status: 'False', lastTransitionTime: kubeTime(this.now()) };
     await this.ctx.client.patch(
       podsResource,
       pod.metadata?.namespace,
