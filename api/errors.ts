@@ -210,6 +210,8 @@ function formatBadValue(value: unknown): string {
       .join(', ');
     return `map[string]string{${entries}}`;
   }
+  // A list of strings as Go's %#v prints a []string; other lists (rare in messages) as JSON.
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
   return JSON.stringify(value);
 }
 

@@ -51,6 +51,16 @@ describe('pod spec on create', () => {
       ],
     },
     {
+      name: 'a list in a message is printed as Go prints a []string',
+      change: (p) => {
+        p.spec.dnsPolicy = 'None';
+        p.spec.dnsConfig = { nameservers: ['10.43.0.10'], searches: Array.from({ length: 33 }, (_, i) => `s${i}.example`) };
+      },
+      expect: [
+        `spec.dnsConfig.searches: Invalid value: []string{${Array.from({ length: 33 }, (_, i) => `"s${i}.example"`).join(', ')}}: must not have more than 32 search paths`,
+      ],
+    },
+    {
       name: 'volumes: one source, unique names; mounts name a volume and a unique path',
       change: (p) => {
         p.spec.volumes = [
