@@ -5,7 +5,7 @@
 // of every process's heap (measured: 4.8 MB heap for the index against 1.8 MB for this), which
 // matters for the agent's memory target (bench/agent.ts).
 //
-// The files are undici's own (the version is pinned in package.json); the index does exactly
+// The files are undici's own (the version is locked in package-lock.json); the index does exactly
 // what `load` does below: attach the request API to Dispatcher.prototype. If a future undici
 // moves them, the resolve fails and the whole index is loaded instead, as before.
 

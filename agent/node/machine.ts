@@ -5,8 +5,8 @@
 
 import { statfs, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import si from 'systeminformation';
 import type { Engine } from '../runtime/engine.js';
+import { osInfo as readOsInfo, system as readSystem } from './systeminfo.js';
 
 export interface MachineInfo {
   hostname: string;
@@ -41,8 +41,8 @@ export function goArch(arch: string = process.arch): string {
 
 export async function readMachineInfo(engine: Engine, dataDir: string): Promise<MachineInfo> {
   const [osInfo, system, docker] = await Promise.all([
-    si.osInfo(),
-    si.system().catch(() => ({ uuid: '' })),
+    readOsInfo(),
+    readSystem().catch(() => ({ uuid: '' })),
     engine.call('info', (d) => d.info() as Promise<{ ServerVersion?: string; DockerRootDir?: string }>),
   ]);
   const dockerRootDir = docker.DockerRootDir ?? '/var/lib/docker';
