@@ -1,6 +1,7 @@
 // How fast does the agent start pods, and what does it cost at rest? Run with
 // `npm run build && node dist/bench/agent.js` (or `npx tsx bench/agent.ts`; the agent itself
-// always runs compiled, from dist/, when the build exists, so its memory is not tsx's).
+// always runs compiled, from dist/, when the build exists, so its memory is not tsx's). The agent
+// runs as systemd/skiff-agent.service runs it, with the environment that unit sets.
 //
 //   1. Pod start latency: 30 pods created at once (image present, no probes), from the create
 //      request to the pod's Ready condition as a watch delivers it. p50 / p99 / max.
@@ -24,6 +25,7 @@ import { resourceFor } from '../api/resources.js';
 import { startControlPlane } from '../controlplane/controlplane.js';
 import { anonymousBytes, cpuSeconds, pidsOf, rssBytes } from './proc.js';
 import { acquireTestDocker, removeLabelled, TEST_LABEL } from '../test/helpers/docker.js';
+import { readUnit, unitEnvironment } from '../test/helpers/systemd-unit.js';
 
 const BURST = 30;
 const SINGLES = 5;
@@ -61,12 +63,12 @@ const tokenFile = join(dir, 'node-token');
 await writeFile(tokenFile, controlPlane.nodeToken);
 const compiled = join(root, 'dist/cli/main.js');
 const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(root, 'cli/main.ts')];
+// As systemd/skiff-agent.service runs it: with the environment the unit sets (its V8 and malloc
+// settings). AGENT_NODE_FLAGS adds node flags, to try one out.
+const unitEnv = unitEnvironment(await readUnit('skiff-agent.service'));
 const agent = spawn(
   process.execPath,
   [
-    // As systemd/skiff-agent.service runs it (AGENT_NODE_FLAGS adds flags, to try one out).
-    '--max-semi-space-size=1',
-    '--v8-pool-size=1',
     ...(process.env['AGENT_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
     ...entry,
     'agent',
@@ -79,7 +81,7 @@ const agent = spawn(
     '--agent-port=0',
     '--log-level=warn',
   ],
-  { stdio: ['ignore', 'inherit', 'inherit'] },
+  { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...unitEnv } },
 );
 const agentPid = agent.pid!;
 // An agent that cannot start (bad flag, no Docker) would otherwise leave the benchmark waiting.

@@ -8,10 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot, unitEnvironment, unitSettings as settings } from '../helpers/systemd-unit.js';
 
-// The units are not compiled: find them from the source tree whether this runs from test/ or dist/test/.
-const repoRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
 const UNITS = ['skiff-server.service', 'skiff-agent.service'];
 
 function systemdAnalyze(): string {
@@ -27,25 +25,6 @@ function systemdAnalyze(): string {
 function verify(root: string, units: string[]): { code: number; output: string } {
   const result = spawnSync(systemdAnalyze(), ['verify', '--man=no', '--recursive-errors=no', `--root=${root}`, ...units], { encoding: 'utf8' });
   return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
-}
-
-/** `Key=value` lines of a unit file's section (last one wins, as systemd reads single-valued keys). */
-function settings(text: string, section: string): Map<string, string[]> {
-  const values = new Map<string, string[]>();
-  let current = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1]!;
-      continue;
-    }
-    if (current !== section) continue;
-    const eq = line.indexOf('=');
-    values.set(line.slice(0, eq), [...(values.get(line.slice(0, eq)) ?? []), line.slice(eq + 1)]);
-  }
-  return values;
 }
 
 describe('systemd units', () => {
@@ -95,5 +74,10 @@ describe('systemd units', () => {
     assert.equal(service.get('Delegate'), undefined, 'the agent makes no cgroups of its own');
     const order = settings(unit, 'Unit');
     assert.match(order.get('After')?.join(' ') ?? '', /docker\.service/);
+  });
+
+  test("the agent's unit sets the memory settings bench/agent.ts measured it with", async () => {
+    const env = unitEnvironment(await readFile(join(repoRoot, 'systemd/skiff-agent.service'), 'utf8'));
+    assert.deepEqual(env, { NODE_OPTIONS: '--max-semi-space-size=1 --v8-pool-size=1', MALLOC_MMAP_THRESHOLD_: '131072' });
   });
 });
