@@ -116,8 +116,10 @@ describe('HorizontalPodAutoscaler controller', () => {
     assert.equal(v1.status.currentCPUUtilizationPercentage, 90);
     assert.ok(v1.metadata.annotations['autoscaling.alpha.kubernetes.io/conditions']);
 
+    // REPLICAS is status.currentReplicas, the target's spec.replicas when the HPA last synced: 1
+    // until a sync after the rescale (every 300 ms here) reads 2.
     const row = await c.kubectl(['get', 'hpa', 'web', '--no-headers']);
-    assert.match(row.stdout, /^web\s+Deployment\/web\s+cpu: 90%\/50%\s+1\s+4\s+1\s+\S+\n$/);
+    assert.match(row.stdout, /^web\s+Deployment\/web\s+cpu: 90%\/50%\s+1\s+4\s+[12]\s+\S+\n$/);
     const described = await c.kubectl(['describe', 'hpa', 'web']);
     assert.equal(described.code, 0, described.stderr);
     assert.match(described.stdout, /resource cpu on pods\s+\(as a percentage of request\):\s+90% \(90m\) \/ 50%/);

@@ -243,7 +243,7 @@ describe('meta/v1 LabelSelector', () => {
     });
     assert.equal(
       badRequestMessage(() => labelRequirement('app', 'in', [])),
-      "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
+      "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty",
     );
     assert.match(badRequestMessage(() => labelRequirement('app', 'exists', ['x'])), /values set must be empty/);
     const extended = parseLabelSelector('app=web').and(labelRequirement('pod-template-hash', '=', ['abc']));

@@ -90,7 +90,7 @@ describe('service update', () => {
       s.spec.clusterIP = '10.43.0.6';
       s.spec.clusterIPs = ['10.43.0.6'];
     });
-    assert.deepEqual(updateErrors(SERVICE, moved, allocated()), ['spec.clusterIPs[0]: Invalid value: ["10.43.0.6"]: may not change once set']);
+    assert.deepEqual(updateErrors(SERVICE, moved, allocated()), ['spec.clusterIPs[0]: Invalid value: []string{"10.43.0.6"}: may not change once set']);
   });
 
   test('ports, selector and type may change', () => {
