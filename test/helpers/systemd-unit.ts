@@ -4,11 +4,16 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-/** The units are not compiled: found from the source tree whether this runs from test/ or dist/test/. */
-export const repoRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
+/** The units are not compiled: found in the source tree whether this runs from test/ or dist/test/. */
+const systemdDir = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../systemd/' : '../../../systemd/', import.meta.url));
+
+/** Where unit `name` (e.g. `skiff-agent.service`) is. */
+export function unitPath(name: string): string {
+  return systemdDir + name;
+}
 
 export function readUnit(name: string): Promise<string> {
-  return readFile(`${repoRoot}systemd/${name}`, 'utf8');
+  return readFile(unitPath(name), 'utf8');
 }
 
 /** `Key=value` lines of a unit file's section, every value of each key in order (systemd keeps the last of single-valued keys). */

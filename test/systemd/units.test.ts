@@ -5,10 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, unitEnvironment, unitSettings as settings } from '../helpers/systemd-unit.js';
+import { readUnit, unitEnvironment, unitPath, unitSettings as settings } from '../helpers/systemd-unit.js';
 
 const UNITS = ['skiff-server.service', 'skiff-agent.service'];
 
@@ -36,7 +36,7 @@ describe('systemd units', () => {
     await writeFile(join(root, 'usr/local/bin/skiff'), '#!/bin/sh\nexit 0\n');
     await chmod(join(root, 'usr/local/bin/skiff'), 0o755);
     await mkdir(join(root, 'etc/systemd/system'), { recursive: true });
-    for (const unit of UNITS) await copyFile(join(repoRoot, 'systemd', unit), join(root, 'etc/systemd/system', unit));
+    for (const unit of UNITS) await copyFile(unitPath(unit), join(root, 'etc/systemd/system', unit));
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });
@@ -49,7 +49,7 @@ describe('systemd units', () => {
   });
 
   test('a broken unit does not pass (the check can fail)', async () => {
-    const text = await readFile(join(repoRoot, 'systemd/skiff-agent.service'), 'utf8');
+    const text = await readUnit('skiff-agent.service');
     await writeFile(join(root, 'etc/systemd/system/broken.service'), text.replace('KillMode=control-group', 'KillMode=control-group\nKilMode=process'));
     const result = verify(root, ['broken.service']);
     assert.notEqual(result.code, 0);
@@ -58,7 +58,7 @@ describe('systemd units', () => {
 
   for (const unit of UNITS) {
     test(`${unit} restarts always, reads /etc/default/%N, and has room for many connections`, async () => {
-      const service = settings(await readFile(join(repoRoot, 'systemd', unit), 'utf8'), 'Service');
+      const service = settings(await readUnit(unit), 'Service');
       assert.deepEqual(service.get('Restart'), ['always']);
       assert.deepEqual(service.get('Type'), ['exec']);
       assert.ok(service.get('EnvironmentFile')?.includes('-/etc/default/%N'));
@@ -68,7 +68,7 @@ describe('systemd units', () => {
   }
 
   test("the agent's unit leaves pods alone when it stops: they are dockerd's children, so the whole unit cgroup may go", async () => {
-    const unit = await readFile(join(repoRoot, 'systemd/skiff-agent.service'), 'utf8');
+    const unit = await readUnit('skiff-agent.service');
     const service = settings(unit, 'Service');
     assert.deepEqual(service.get('KillMode'), ['control-group']);
     assert.equal(service.get('Delegate'), undefined, 'the agent makes no cgroups of its own');
@@ -77,7 +77,7 @@ describe('systemd units', () => {
   });
 
   test("the agent's unit sets the memory settings bench/agent.ts measured it with", async () => {
-    const env = unitEnvironment(await readFile(join(repoRoot, 'systemd/skiff-agent.service'), 'utf8'));
+    const env = unitEnvironment(await readUnit('skiff-agent.service'));
     assert.deepEqual(env, { NODE_OPTIONS: '--max-semi-space-size=1 --v8-pool-size=1', MALLOC_MMAP_THRESHOLD_: '131072' });
   });
 });
