@@ -68,8 +68,21 @@ export async function serveWatch(
   });
   res.flushHeaders();
 
+  // Events that arrive in one turn of the event loop (a burst of writes) leave in one write to
+  // the socket, not one each: the response is corked at the first and uncorked once the turn's
+  // I/O is handled, as kube-apiserver's watch server flushes only when no event is waiting.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    if (!res.writableEnded) res.uncork();
+  };
   const write = async (line: string): Promise<void> => {
     if (abort.signal.aborted) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(uncork);
+    }
     if (!res.write(line)) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
   };
 
