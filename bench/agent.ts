@@ -7,7 +7,9 @@
 //      request to the pod's Ready condition as a watch delivers it. p50 / p99 / max.
 //      Anchor in the same run: the Docker floor, 30 pods' worth of containers (a sandbox plus an
 //      app container joining its network) created and started directly through dockerode, at once.
-//      Also one pod at a time (5 pods), where Docker does not queue.
+//      Also one pod at a time (5 pods), where Docker does not queue. And Docker's least: 30
+//      single containers on the host network at once (no sandbox, no network namespace), below
+//      which no pod of any shape starts here.
 //   2. At rest with 50 pods: the agent process's RSS (and its private part) and CPU (% of one core) over 60 s with
 //      default timings (lease every 10 s, node status every 10 s, relist every 10 s, pod resync
 //      every 60 s). The Docker daemon's CPU over the same window is printed alongside.
@@ -139,8 +141,12 @@ async function createAndWaitReady(names: string[]): Promise<number[]> {
   return names.map((n) => ready.get(n)! - created.get(n)!);
 }
 
-/** The anchor: the same containers started directly through Docker. */
-async function dockerFloor(count: number): Promise<number[]> {
+/**
+ * The anchor: the same containers started directly through Docker. `bare` starts the least a pod
+ * could be, one container per pod on the host's network (no sandbox, no network namespace):
+ * what Docker takes here for `count` containers at all.
+ */
+async function dockerFloor(count: number, shape: 'pod' | 'bare' = 'pod'): Promise<number[]> {
   const d = docker.docker;
   const labels = { [TEST_LABEL]: '1', 'skiff.bench': 'floor' };
   const network = await d.createNetwork({ Name: `skiff-bench-floor-${process.pid}`, Driver: 'bridge', Labels: labels, IPAM: { Config: [{ Subnet: '10.249.250.0/24' }] } });
@@ -148,6 +154,11 @@ async function dockerFloor(count: number): Promise<number[]> {
     return await Promise.all(
       Array.from({ length: count }, async () => {
         const began = performance.now();
+        if (shape === 'bare') {
+          const only = await d.createContainer({ Image: docker.busyboxImage, Cmd: ['sleep', '3600'], Labels: labels, HostConfig: { NetworkMode: 'host' } });
+          await only.start();
+          return performance.now() - began;
+        }
         const sandbox = await d.createContainer({ Image: docker.pauseImage, Labels: labels, HostConfig: { NetworkMode: network.id, IpcMode: 'shareable' } });
         await sandbox.start();
         const app = await d.createContainer({
@@ -191,12 +202,14 @@ try {
   console.log(`  docker floor  ${summary(singleFloor)}   (sandbox + app container, started directly)`);
 
   const floor = await dockerFloor(BURST);
+  const bareFloor = await dockerFloor(BURST, 'bare');
   const burstCpu0 = await cpuSeconds(agentPid);
   const latencies = await createAndWaitReady(Array.from({ length: BURST }, (_, i) => `burst-${i}`));
   const burstCpu = (await cpuSeconds(agentPid)) - burstCpu0;
   console.log(`pod start latency, ${BURST} pods created at once (create → Ready):`);
   console.log(`  skiff agent   ${summary(latencies)}   (agent CPU for the burst: ${burstCpu.toFixed(2)} s)`);
   console.log(`  docker floor  ${summary(floor)}   (sandbox + app container per pod, started directly)`);
+  console.log(`  docker least  ${summary(bareFloor)}   (one container per pod on the host network: no sandbox, no network namespace)`);
 
   await createAndWaitReady(Array.from({ length: IDLE_PODS - BURST - 1 - SINGLES }, (_, i) => `idle-${i}`));
   // Let start-up work settle (event writes, first probes, status writes) before measuring rest.
