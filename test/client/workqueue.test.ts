@@ -19,6 +19,22 @@ describe('WorkQueue', () => {
     assert.equal(await q.get(), 'a');
   });
 
+  test('keys leave in the order they came, across a relist\'s worth of adds and takes', async () => {
+    const q = new WorkQueue<string>();
+    const taken: string[] = [];
+    let added = 0;
+    // Adds outpace takes, then takes drain: the queue grows to thousands and empties twice.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 30_000; i++) {
+        q.add(`ns/pod-${added++}`);
+        if (i % 3 === 0) taken.push((await q.get())!);
+      }
+      while (q.length > 0) taken.push((await q.get())!);
+    }
+    assert.equal(taken.length, added);
+    assert.ok(taken.every((key, i) => key === `ns/pod-${i}`), 'out of order');
+  });
+
   test('a waiting worker gets the next key', async () => {
     const q = new WorkQueue<string>();
     const next = q.get();
@@ -53,5 +69,24 @@ describe('WorkQueue', () => {
     q.add('job');
     await done;
     assert.equal(attempts, 3);
+  });
+
+  test('workers with a long backlog of keys that need no I/O still let timers run', async () => {
+    const q = new WorkQueue<string>();
+    const abort = new AbortController();
+    const keys = 2000;
+    for (let i = 0; i < keys; i++) q.add(`k-${i}`);
+    let processed = 0;
+    let processedWhenTimerRan: number | undefined;
+    // A timer due at once, as a Lease renewal that is due while the backlog is worked off.
+    setTimeout(() => (processedWhenTimerRan = processed), 0);
+    const done = runWorkers(q, 2, async () => {
+      // Some synchronous work per key (≥ 50 µs): 2,000 keys keep the thread ≥ 100 ms.
+      for (const until = performance.now() + 0.05; performance.now() < until; );
+      if (++processed === keys) abort.abort();
+    }, abort.signal);
+    await done;
+    assert.notEqual(processedWhenTimerRan, undefined);
+    assert.ok(processedWhenTimerRan! < keys / 2, `the timer ran only after ${processedWhenTimerRan} of ${keys} keys`);
   });
 });
