@@ -67,3 +67,36 @@ describe('KubeClient and Informer', () => {
     await informer.stopped();
   });
 });
+
+describe('Informer, first list of a large cluster', () => {
+  test('its handlers let timers run before the cache is synced, and the cache ends complete', async () => {
+    const count = 2000;
+    const items = Array.from({ length: count }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'default', resourceVersion: String(i + 1) } }));
+    // A client that lists `items` and then watches quietly until stopped.
+    const fake = {
+      listAll: async () => ({ items, metadata: { resourceVersion: String(count) } }),
+      async *watch(_r: unknown, _n: unknown, options: { signal: AbortSignal }) {
+        if (!options.signal.aborted) await new Promise((resolve) => options.signal.addEventListener('abort', resolve, { once: true }));
+        yield* []; // no events
+      },
+    } as unknown as KubeClient;
+    const informer = new Informer<KubeObject>(fake, configmaps);
+    let added = 0;
+    // Some work per object (≥ 50 µs), as the scheduler's and the garbage collector's handlers do.
+    informer.on({ add: () => {
+      for (const until = performance.now() + 0.05; performance.now() < until; );
+      added++;
+    } });
+    let seenByTimer: { synced: boolean; added: number } | undefined;
+    setTimeout(() => (seenByTimer = { synced: informer.hasSynced, added }), 0);
+    const stop = new AbortController();
+    await informer.start(stop.signal);
+    assert.ok(seenByTimer, 'the timer never ran');
+    assert.equal(seenByTimer.synced, false, 'the timer ran only once the whole list was handled');
+    assert.ok(seenByTimer.added < count);
+    assert.equal(added, count);
+    assert.equal(informer.list().length, count);
+    stop.abort();
+    await informer.stopped();
+  });
+});
