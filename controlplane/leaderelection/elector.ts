@@ -2,8 +2,9 @@
 //
 // - A candidate takes the Lease when it is free (no holder, or released) or expired. Expiry is
 //   judged on the candidate's own monotonic clock: the Lease is expired when its record has not
-//   changed for leaseDuration since the candidate last saw it change. Clocks of different
-//   machines are never compared (only their rates matter).
+//   changed for the lease duration (the longer of the Lease's and its own, see claimMs) since the
+//   candidate last saw it change. Clocks of different machines are never compared (only their
+//   rates matter).
 // - The leader renews every retryPeriod, writing over the Lease version it last wrote (a
 //   compare-and-swap on resourceVersion). If it has not renewed successfully for renewDeadline
 //   (< leaseDuration), it stops leading at once: its term's AbortSignal aborts, before any other
@@ -141,7 +142,7 @@ export class LeaderElector {
     }
     this.observe(lease);
     const holder = lease.spec?.holderIdentity ?? '';
-    if (holder && holder !== this.identity && this.now() < this.observedAt + this.config.leaseDurationMs) return false;
+    if (holder && holder !== this.identity && this.now() < this.observedAt + this.claimMs(lease)) return false;
     try {
       this.take(await this.lock.update(lease, this.recordAfter(lease), signal));
       return true;
@@ -233,6 +234,18 @@ export class LeaderElector {
     if (holder !== before) this.options.onNewLeader?.(holder);
   }
 
+  /**
+   * How long a holder's claim lasts after its last renewal: as client-go judges it, the duration
+   * the Lease states, so that a holder configured for longer (another server's flags, or any
+   * client holding the Lease on purpose) is not taken over early. The Lease has whole seconds
+   * only, rounded up by its writer: a Lease stating no more than our own duration rounds up to
+   * may stand for exactly ours (a peer with the same flags), and we use our own.
+   */
+  private claimMs(lease: StoredLease): number {
+    const stated = lease.spec?.leaseDurationSeconds ?? 0;
+    return stated > Math.ceil(this.config.leaseDurationMs / 1000) ? stated * 1000 : this.config.leaseDurationMs;
+  }
+
   /** The record we write over `previous`: our identity, renewed now. */
   private recordAfter(previous: StoredLease | undefined): LeaseRecord {
     const old = recordOf(previous);
@@ -240,7 +253,7 @@ export class LeaderElector {
     const now = kubeMicroTime();
     return {
       holderIdentity: this.identity,
-      // The Lease shows whole seconds; candidates use their own configured duration.
+      // The Lease shows whole seconds (claimMs says how candidates read them).
       leaseDurationSeconds: Math.max(1, Math.ceil(this.config.leaseDurationMs / 1000)),
       acquireTime: ours && old.acquireTime ? old.acquireTime : now,
       renewTime: now,

@@ -22,6 +22,7 @@ import type { LeaseLock } from '../../controlplane/leaderelection/lease-lock.js'
 import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { adminClient, FAST_ELECTION } from '../scheduler/controlled-cluster.js';
+import { kubeMicroTime } from '../../api/time.js';
 
 const nodes = resourceFor('', 'nodes');
 const leases = resourceFor('coordination.k8s.io', 'leases');
@@ -163,6 +164,28 @@ describe('leader election', () => {
     // a stopped acting within its renew deadline, before b could take over.
     assert.ok(deposedAt - cutAt <= DEFAULT_LEADER_ELECTION.renewDeadlineMs + 100, `a kept leading for ${deposedAt - cutAt} ms`);
     assert.equal(await holder(client), b.identity);
+  });
+
+  test('a holder whose Lease states a longer duration than the candidate\'s own keeps it for that long', async () => {
+    // Someone else holds the Lease for 30 s (another server with longer timings, or a client
+    // holding it on purpose) and has not renewed it since.
+    await client.create<Lease & KubeObject>(leases, CONTROLLER_MANAGER_LEASE.namespace, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: CONTROLLER_MANAGER_LEASE.name, namespace: CONTROLLER_MANAGER_LEASE.namespace },
+      spec: { holderIdentity: 'long-holder', leaseDurationSeconds: 30, renewTime: kubeMicroTime(), acquireTime: kubeMicroTime() },
+    });
+    // The candidate's clock runs as the test says; its own lease duration is 0.6 s.
+    let clock = performance.now();
+    const candidate = start('short-candidate', [], { now: () => clock });
+    await new Promise((r) => setTimeout(r, 300)); // it has seen the Lease
+    clock += 20_000; // far past its own 0.6 s, within the holder's 30 s
+    await new Promise((r) => setTimeout(r, 5 * FAST_ELECTION.retryPeriodMs));
+    assert.equal(candidate.elector.isLeader, false, 'took the Lease before the duration it states');
+    assert.equal(await holder(client), 'long-holder');
+    clock += 11_000; // past the holder's 30 s
+    await candidate.whenLeading();
+    assert.equal(await holder(client), 'short-candidate');
   });
 
   test("a deposed leader that still believes it leads cannot write: the API refuses its fenced writes", async () => {
