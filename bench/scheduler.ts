@@ -11,6 +11,13 @@
 // - scheduler: 10,000 pods (100 owners, small requests) are created by CONCURRENCY clients while
 //   the scheduler binds them; throughput is pods bound per second from the first create to the
 //   last binding seen on a watch, and latency is create → bound per pod (p50, p99).
+// - backlog: what a new leader does with 10,000 pods pending, the scheduler's own throughput
+//   without the creates competing for the machine (kube-scheduler's scheduler_perf creates its
+//   pods far faster than they are scheduled, so it measures this too). The benchmark takes the
+//   controller-manager's Lease (the server's leader stops acting, as when deposed), creates the
+//   pods, and releases the Lease: throughput is pods bound per second from the release (the
+//   server's controller-manager then takes over, lists, and starts scheduling) to the last
+//   binding.
 // - anchor: the same number of pods with another schedulerName, created and then bound by the
 //   benchmark itself through pods/binding at the same concurrency: the API server's own ceiling
 //   for "create + bind" on this machine, which no scheduler can beat.
@@ -29,12 +36,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KubeClient } from '../api/client.js';
+import { isConflict, KubeClient } from '../api/client.js';
 import { Informer } from '../api/informer.js';
 import { readKubeconfig } from '../api/kubeconfig.js';
 import type { KubeObject } from '../api/objects.js';
 import { resourceFor, resourcePath } from '../api/resources.js';
 import { runSkiffServer } from '../test/helpers/skiff-process.js';
+import type { SkiffProcess } from '../test/helpers/skiff-process.js';
+import { CONTROLLER_MANAGER_LEASE } from '../controlplane/controllers/manager.js';
 import { kubeMicroTime, kubeTime } from '../api/time.js';
 import { cpuSeconds } from './proc.js';
 
@@ -44,7 +53,7 @@ const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 64);
 const OWNERS = 100;
 const DEPLOYMENT_REPLICAS = Number(process.env['DEPLOYMENT_REPLICAS'] ?? 100);
 /** RUNS=scheduler (or anchor, or deployment) runs one of them alone (e.g. to profile it). */
-const RUNS = (process.env['RUNS'] ?? 'scheduler,anchor,deployment').split(',');
+const RUNS = (process.env['RUNS'] ?? 'scheduler,backlog,anchor,deployment').split(',');
 const KUBECTL = process.env['SKIFF_KUBECTL'] ?? 'kubectl';
 const LEASE_RENEW_MS = 10_000;
 
@@ -203,6 +212,18 @@ async function cpuNow(serverPid: number | undefined): Promise<{ main: number; se
   return { main: await cpuSeconds(serverPid, serverPid), server: await cpuSeconds(serverPid), benchmark: (user + system) / 1e6 };
 }
 
+type CpuReading = Awaited<ReturnType<typeof cpuNow>>;
+
+/** Cores busy between two readings `wall` seconds apart, by part. */
+function coresBusy(before: CpuReading, after: CpuReading, wall: number): Run['cores'] {
+  if (!before || !after) return undefined;
+  return {
+    apiServer: (after.main - before.main) / wall,
+    serverOther: (after.server - after.main - (before.server - before.main)) / wall,
+    benchmark: (after.benchmark - before.benchmark) / wall,
+  };
+}
+
 async function measure(client: KubeClient, namespace: string, bindYourself: boolean, serverPid: number | undefined): Promise<Run> {
   await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const owners = await createOwners(client, namespace);
@@ -234,18 +255,82 @@ async function measure(client: KubeClient, namespace: string, bindYourself: bool
   const latencies = names.map((n) => boundAt.get(n)! - sentAt.get(n)!).sort((a, b) => a - b);
   const seconds = (last - started) / 1000;
   return {
-    cores:
-      cpuBefore && cpuAfter
-        ? {
-            apiServer: (cpuAfter.main - cpuBefore.main) / wall,
-            serverOther: (cpuAfter.server - cpuAfter.main - (cpuBefore.server - cpuBefore.main)) / wall,
-            benchmark: (cpuAfter.benchmark - cpuBefore.benchmark) / wall,
-          }
-        : undefined,
+    cores: coresBusy(cpuBefore, cpuAfter, wall),
     podsPerSecond: PODS / seconds,
     createsPerSecond: PODS / ((createsDone - started) / 1000),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    seconds,
+  };
+}
+
+/** Writes the controller-manager's Lease (re-reading on conflict: its leader renews it every 250 ms). */
+async function writeLeaderLease(client: KubeClient, spec: (old: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  const { namespace, name } = CONTROLLER_MANAGER_LEASE;
+  for (;;) {
+    const lease = await client.get<KubeObject & { spec?: Record<string, unknown> }>(leases, namespace, name);
+    try {
+      await client.update(leases, namespace, { ...lease, spec: spec(lease.spec ?? {}) });
+      return;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+}
+
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface BacklogRun {
+  cores?: Run['cores'];
+  /** Pods bound per second, from the Lease's release to the last binding. */
+  podsPerSecond: number;
+  /** Release → first pod bound (the new leader's start: campaign, informers' lists), seconds. */
+  firstBound: number;
+  seconds: number;
+}
+
+/** A new leader with PODS pending pods: the scheduler's throughput without creates competing. */
+async function measureBacklog(client: KubeClient, server: SkiffProcess | undefined): Promise<BacklogRun> {
+  const namespace = 'bench-backlog';
+  await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const owners = await createOwners(client, namespace);
+  const losses = () => server?.output().split('lost leadership').length ?? 0;
+  const lostBefore = losses();
+  // Depose the server's leader, as another candidate would: hold the Lease for an hour.
+  await writeLeaderLease(client, (old) => ({ ...old, holderIdentity: 'skiff-bench', leaseDurationSeconds: 3600, acquireTime: kubeMicroTime(), renewTime: kubeMicroTime() }));
+  if (server) await until('the server\'s leader to step down', () => losses() > lostBefore, 10_000);
+  else await new Promise((r) => setTimeout(r, 3000));
+
+  const boundAt = new Map<string, number>();
+  const stop = new AbortController();
+  const informer = await watchBindings(client, namespace, boundAt, stop.signal);
+  const names = Array.from({ length: PODS }, (_, i) => `p-${i}`);
+  let created = 0;
+  await pool(names, CONCURRENCY, async (name) => {
+    await client.create(pods, namespace, podManifest(name, owners[created++ % OWNERS]!));
+  });
+  if (boundAt.size > 0) throw new Error(`backlog: ${boundAt.size} pods were bound while the benchmark held the leader Lease`);
+
+  const cpuBefore = await cpuNow(server?.child.pid);
+  const released = performance.now();
+  // Release it as client-go does on a clean stop: no holder, so the next poll takes it.
+  await writeLeaderLease(client, (old) => ({ ...old, holderIdentity: '', leaseDurationSeconds: 1, renewTime: kubeMicroTime() }));
+  const last = await waitForBound(boundAt, PODS, namespace, 600_000);
+  const cpuAfter = await cpuNow(server?.child.pid);
+  stop.abort();
+  await informer.stopped();
+  const wall = (performance.now() - released) / 1000;
+  const seconds = (last - released) / 1000;
+  return {
+    cores: coresBusy(cpuBefore, cpuAfter, wall),
+    podsPerSecond: PODS / seconds,
+    firstBound: (Math.min(...boundAt.values()) - released) / 1000,
     seconds,
   };
 }
@@ -350,6 +435,9 @@ async function main(): Promise<void> {
     }
     console.log(`${NODES} hollow nodes registered and given pod CIDRs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+    /** Times the server's leader lost its Lease, by run (a renewal that missed its deadline). */
+    const losses = () => (server ? server.output().split('lost leadership').length - 1 : 0);
+    const lostBy = new Map([['scheduler', losses()]]);
     const metricsBefore = process.env['DEBUG_METRICS'] ? await client.request<string>('GET', '/metrics', { accept: 'text/plain' }) : '';
     const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false, server?.child.pid) : undefined;
     if (process.env['DEBUG_METRICS']) {
@@ -359,8 +447,17 @@ async function main(): Promise<void> {
       for (const [k, v] of pick(after)) if (v - (b.get(k) ?? 0) > 50) console.log(k, v - (b.get(k) ?? 0));
     }
     const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
+    lostBy.set('scheduler', losses() - lostBy.get('scheduler')!);
+    lostBy.set('backlog', losses());
+    const backlog = RUNS.includes('backlog') ? await measureBacklog(client, server) : undefined;
+    // The backlog run deposes the leader once on purpose.
+    lostBy.set('backlog', losses() - lostBy.get('backlog')! - (backlog ? 1 : 0));
+    lostBy.set('anchor', losses());
     const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true, server?.child.pid) : undefined;
+    lostBy.set('anchor', losses() - lostBy.get('anchor')!);
+    lostBy.set('deployment', losses());
     const deployment = RUNS.includes('deployment') ? await measureDeployment(client, kubeconfig, dir) : undefined;
+    lostBy.set('deployment', losses() - lostBy.get('deployment')!);
     const rss = process.memoryUsage().rss;
     console.log(`\n${PODS} pods onto ${NODES} nodes, ${CONCURRENCY} concurrent creators\n`);
     console.log('run                         pods/s   creates/s   create→bound p50   p99      total');
@@ -370,7 +467,7 @@ async function main(): Promise<void> {
       );
     if (scheduled) row('skiff scheduler', scheduled);
     if (anchor) row('anchor: bench binds itself', anchor);
-    const cores = (label: string, r: Run) => {
+    const cores = (label: string, r: { cores?: Run['cores'] }) => {
       if (!r.cores) return;
       const { apiServer, serverOther, benchmark } = r.cores;
       console.log(
@@ -378,8 +475,15 @@ async function main(): Promise<void> {
           `server's other threads — controller-manager, scheduler, GC — ${serverOther.toFixed(2)}, benchmark ${benchmark.toFixed(2)})`,
       );
     };
+    if (backlog) {
+      console.log(
+        `backlog: ${PODS} pods pending when the leader takes over: ${backlog.podsPerSecond.toFixed(0)} pods/s ` +
+          `(${backlog.seconds.toFixed(1)} s from the Lease's release to the last binding; the first pod bound after ${backlog.firstBound.toFixed(2)} s)`,
+      );
+    }
     console.log('');
     if (scheduled) cores('skiff scheduler', scheduled);
+    if (backlog) cores('backlog', backlog);
     if (anchor) cores('anchor', anchor);
     if (scheduled && anchor) console.log(`\nscheduler / anchor: ${((scheduled.podsPerSecond / anchor.podsPerSecond) * 100).toFixed(0)} %`);
     if (scheduled && placement) {
@@ -391,7 +495,7 @@ async function main(): Promise<void> {
       console.log(`anchor: the benchmark creates and binds ${DEPLOYMENT_REPLICAS} pods itself, 16 at a time: ${deployment.anchor.toFixed(2)} s (ratio ${(deployment.applyToBound / deployment.anchor).toFixed(1)})`);
     }
     console.log(`benchmark process RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
-    if (server) console.log(`leadership lost during the run: ${server.output().split('lost leadership').length - 1} time(s)`);
+    if (server) console.log(`leadership lost (a renewal missed its deadline): ${RUNS.map((r) => `${r} run ${lostBy.get(r) ?? 0}`).join(', ')}`);
   } finally {
     stopRenewing();
     await client.close();
