@@ -300,6 +300,7 @@ export class SqliteStore implements Store {
     if (limit === 0 || items.length <= limit) return { items, revision, more: false, remaining: 0 };
     items.length = limit;
     delete range.limit;
+    if (options.countRemaining === false) return { items, revision, more: true };
     const total = (live ? this.sql.countLive : this.sql.countAt).get(range)?.n ?? 0;
     return { items, revision, more: true, remaining: total - limit };
   }

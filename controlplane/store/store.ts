@@ -30,6 +30,12 @@ export interface ListOptions {
   startKey?: string;
   /** Read the state as of this revision (0 or undefined: the current revision). */
   revision?: number;
+  /**
+   * Count the keys that follow a page (`remaining`; default true). A caller that knows the count
+   * already (a list continued at its first page's revision) skips it: at a past revision the
+   * count reads the whole remaining history.
+   */
+  countRemaining?: boolean;
 }
 
 export interface ListResult {

@@ -72,21 +72,36 @@ describe('lists and watches', () => {
     await c.api('POST', '/api/v1/namespaces/pages/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p-9' } } });
     await c.api('DELETE', '/api/v1/namespaces/pages/configmaps/p-5');
     const seen = first.body.items.map((x: any) => x.metadata.name);
+    const left: (number | undefined)[] = [];
     let token = first.body.metadata.continue;
     while (token) {
       const page = await c.api('GET', `/api/v1/namespaces/pages/configmaps?limit=3&continue=${encodeURIComponent(token)}`);
       assert.equal(page.status, 200);
       assert.equal(page.body.metadata.resourceVersion, rv);
       seen.push(...page.body.items.map((x: any) => x.metadata.name));
+      left.push(page.body.metadata.remainingItemCount);
       token = page.body.metadata.continue;
     }
     assert.deepEqual(seen, ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6']);
+    // What is left counts the list as of its first page, not the writes since.
+    assert.deepEqual(left, [1, undefined]);
   });
 
   test('a tampered continue token is 410; a continue token past compaction is 410 Expired', async () => {
     const tampered = await c.api('GET', '/api/v1/namespaces/pages/configmaps?limit=2&continue=not-a-token');
     assert.equal(tampered.status, 410);
     const first = await c.api('GET', '/api/v1/namespaces/pages/configmaps?limit=2');
+    // The token's count of what is left: a bad one is refused; none (a token of an older
+    // server) means counting again.
+    const body = JSON.parse(Buffer.from(first.body.metadata.continue, 'base64url').toString());
+    const token = (b: object) => encodeURIComponent(Buffer.from(JSON.stringify(b)).toString('base64url'));
+    assert.equal((await c.api('GET', `/api/v1/namespaces/pages/configmaps?limit=2&continue=${token({ ...body, remain: -1 })}`)).status, 410);
+    const { remain, ...older } = body;
+    const counted = await c.api('GET', `/api/v1/namespaces/pages/configmaps?limit=2&continue=${token(older)}`);
+    const known = await c.api('GET', `/api/v1/namespaces/pages/configmaps?limit=2&continue=${token(body)}`);
+    assert.equal(counted.status, 200);
+    assert.equal(counted.body.metadata.remainingItemCount, remain - 2);
+    assert.equal(known.body.metadata.remainingItemCount, remain - 2);
     await c.api('POST', '/api/v1/namespaces/pages/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p-after' } } });
     const current = Number((await c.api('GET', '/api/v1/namespaces/pages/configmaps')).body.metadata.resourceVersion);
     await c.controlPlane.store.compact(current);

@@ -2,22 +2,28 @@
 // resume from, as kube-apiserver encodes them (base64 of a small JSON document). The key is
 // stored relative to the list's prefix so that a token cannot be replayed against another
 // collection to read keys outside it: every resumed key is the prefix plus the token's suffix.
+// Skiff's tokens also carry how many items the list had left (`remain`): every page reads the
+// same revision, so the next page's remainingItemCount follows from it without counting again.
 
 import { expired } from '../../../api/errors.js';
 
 export interface ContinuePosition {
   revision: number;
   startKey: string;
+  /** Items of the list at `startKey` and after, when known. */
+  remaining?: number;
 }
 
 interface TokenBody {
   v: 'meta.k8s.io/v1';
   rv: number;
   start: string;
+  remain?: number;
 }
 
 export function encodeContinue(position: ContinuePosition, prefix: string): string {
   const body: TokenBody = { v: 'meta.k8s.io/v1', rv: position.revision, start: position.startKey.slice(prefix.length) };
+  if (position.remaining !== undefined) body.remain = position.remaining;
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
@@ -37,5 +43,6 @@ export function decodeContinue(token: string, prefix: string): ContinuePosition 
   if (b.v !== 'meta.k8s.io/v1' || typeof b.rv !== 'number' || !Number.isInteger(b.rv) || b.rv <= 0 || typeof b.start !== 'string') {
     throw invalid();
   }
-  return { revision: b.rv, startKey: prefix + b.start };
+  if (b.remain !== undefined && !(typeof b.remain === 'number' && Number.isInteger(b.remain) && b.remain >= 0)) throw invalid();
+  return { revision: b.rv, startKey: prefix + b.start, remaining: b.remain };
 }

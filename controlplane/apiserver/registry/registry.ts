@@ -241,6 +241,8 @@ export class Registry {
     const prefix = collectionPrefix(this.resource, namespace);
     let startKey = prefix;
     let revision = 0;
+    /** How many items the list has from startKey on, when a continue token says. */
+    let known: number | undefined;
     const rv = parseResourceVersion(query.resourceVersion);
     if (Number.isNaN(rv)) throw badRequest(`invalid resourceVersion: ${JSON.stringify(query.resourceVersion)}`);
     const match = query.resourceVersionMatch;
@@ -255,6 +257,7 @@ export class Registry {
       const token = decodeContinue(query.continueToken, prefix);
       revision = token.revision;
       startKey = token.startKey;
+      known = token.remaining;
     } else if (rv !== undefined && rv !== 0) {
       const exact = match === 'Exact' || (match === undefined && (query.limit ?? 0) > 0);
       if (exact) {
@@ -273,11 +276,16 @@ export class Registry {
     let more = false;
     let lastKey: string | undefined;
     let remaining: number | undefined;
+    /** Items read from the store: with `known`, what is left follows from it. */
+    let consumed = 0;
+    // A filtered list reports no remainingItemCount; a continued one knows it: neither counts.
+    const countRemaining = !query.filter && known === undefined;
     // With a filter, keep reading pages until `limit` matches are found (as kube-apiserver does).
     scan: while (true) {
-      const page = await this.readPage(prefix, startKey, limit, listRevision, revision, !!query.continueToken);
+      const page = await this.readPage(prefix, startKey, limit, listRevision, revision, !!query.continueToken, countRemaining);
       listRevision = page.revision;
       for (let i = 0; i < page.items.length; i++) {
+        consumed++;
         const kv = page.items[i]!;
         lastKey = kv.key;
         if (encoded) encoded.push((!this.conversion && encodedWithRevision(kv)) || JSON.stringify(this.decode(kv)));
@@ -299,16 +307,18 @@ export class Registry {
     }
     const result: ListResult = { items, resourceVersion: String(listRevision) };
     if (encoded) result.encoded = encoded;
+    if (known !== undefined && !query.filter) remaining = Math.max(0, known - consumed);
     if (more && limit && lastKey !== undefined) {
-      result.continueToken = encodeContinue({ revision: listRevision, startKey: `${lastKey}\x00` }, prefix);
-      if (!query.filter && remaining !== undefined) result.remainingItemCount = remaining;
+      const left = query.filter ? undefined : remaining;
+      result.continueToken = encodeContinue({ revision: listRevision, startKey: `${lastKey}\x00`, remaining: left }, prefix);
+      if (left !== undefined) result.remainingItemCount = left;
     }
     return result;
   }
 
-  private async readPage(prefix: string, startKey: string, limit: number, at: number, requested: number, continuing: boolean) {
+  private async readPage(prefix: string, startKey: string, limit: number, at: number, requested: number, continuing: boolean, countRemaining: boolean) {
     try {
-      return await this.store.list({ prefix, startKey, limit, revision: at });
+      return await this.store.list({ prefix, startKey, limit, revision: at, countRemaining });
     } catch (err) {
       if (err instanceof CompactedError) {
         if (continuing) {
