@@ -3,6 +3,8 @@
 // (a node joins or changes, a pod goes away) or its periodic retry comes; a pod whose binding
 // failed comes back after a back-off. Each failure doubles the pod's back-off.
 
+import Denque from 'denque';
+
 export interface SchedulingQueueOptions {
   /** First back-off after a failure; doubles per failure (kube-scheduler: 1 s). */
   initialBackoffMs?: number;
@@ -21,8 +23,15 @@ interface Parked {
 }
 
 export class SchedulingQueue {
-  /** A Set keeps insertion order: it is the FIFO and the dedup at once. */
-  private readonly active = new Set<string>();
+  /**
+   * Pending pods in arrival order. A key's place in `order` counts while `active` maps the key to
+   * that place's number; places of keys that left (bound, parked, deleted) are skipped when
+   * reached. (A Set was FIFO and dedup at once, but its first value is found by walking past
+   * every entry deleted before it: popping 50,000 pods that way cost 0.55 s.)
+   */
+  private readonly active = new Map<string, number>();
+  private readonly order = new Denque<readonly [string, number]>();
+  private arrivals = 0;
   private readonly parked = new Map<string, Parked>();
   private readonly attempts = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
@@ -56,10 +65,11 @@ export class SchedulingQueue {
 
   /** The next pod to schedule; undefined once the queue is closed. */
   pop(): Promise<string | undefined> {
-    const first = this.active.values().next();
-    if (!first.done) {
-      this.active.delete(first.value);
-      return Promise.resolve(first.value);
+    for (let place = this.order.shift(); place; place = this.order.shift()) {
+      const [key, arrival] = place;
+      if (this.active.get(key) !== arrival) continue;
+      this.active.delete(key);
+      return Promise.resolve(key);
     }
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -110,6 +120,7 @@ export class SchedulingQueue {
     for (const parked of this.parked.values()) clearTimeout(parked.timer);
     this.parked.clear();
     this.active.clear();
+    this.order.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }
 
@@ -133,6 +144,9 @@ export class SchedulingQueue {
   private activate(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) waiter(key);
-    else this.active.add(key);
+    else if (!this.active.has(key)) {
+      this.active.set(key, ++this.arrivals);
+      this.order.push([key, this.arrivals]);
+    }
   }
 }

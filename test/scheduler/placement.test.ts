@@ -138,6 +138,26 @@ describe('scheduling queue', () => {
     assert.equal(await q.pop(), undefined);
   });
 
+  test('the queue keeps arrival order: a pod that left and came back goes to the end; one that left is not popped', async () => {
+    const q = new SchedulingQueue({ initialBackoffMs: 1 });
+    for (const key of ['a', 'b', 'c', 'd']) q.add(key);
+    q.done('b'); // bound or deleted meanwhile
+    q.failed('a', false); // its binding failed: back after its back-off
+    q.add('c'); // already waiting: keeps its place
+    q.add('a'); // changed while parked: comes back now, behind the others
+    const popped: (string | undefined)[] = [];
+    while (q.activeLength > 0) popped.push(await q.pop());
+    assert.deepEqual(popped, ['c', 'd', 'a']);
+    // A large backlog comes out whole and in order.
+    const keys = Array.from({ length: 50_000 }, (_, i) => `ns/pod-${i}`);
+    for (const key of keys) q.add(key);
+    for (let i = 0; i < keys.length; i += 7) q.done(keys[i]!);
+    const rest: string[] = [];
+    while (q.activeLength > 0) rest.push((await q.pop())!);
+    assert.deepEqual(rest, keys.filter((_, i) => i % 7 !== 0));
+    q.close();
+  });
+
   test('an unschedulable pod waits for a cluster change (after its back-off) or its periodic retry', async () => {
     let now = 0;
     const q = new SchedulingQueue({ initialBackoffMs: 20, maxBackoffMs: 40, maxRetryMs: 5000, now: () => now });
