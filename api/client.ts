@@ -18,7 +18,7 @@ export interface ClientConfig {
   caPem?: string;
   insecureSkipTLSVerify?: boolean;
   userAgent?: string;
-  /** Per-request timeout for non-watch calls. */
+  /** Per-request timeout for non-watch calls: for the response's headers, then for each pause in its body. */
   requestTimeoutMs?: number;
   /** Sent with every request (e.g. the leader fence of a controller-manager). */
   headers?: Record<string, string>;
@@ -144,8 +144,20 @@ export class KubeClient {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
     }
-    const signal = options.signal ?? AbortSignal.timeout(this.config.requestTimeoutMs ?? 30_000);
-    const res = await this.dispatcher.request({ origin: this.config.server, path, method: method as Dispatcher.HttpMethod, headers, body, signal });
+    // The timeout is undici's own (for the headers, then for each pause in the body), not an
+    // AbortSignal.timeout per request: that costs about 10 µs to make and keeps a timer and its
+    // signal alive for the whole timeout, 60,000 of them at 2,000 requests/s.
+    const timeoutMs = options.signal ? undefined : (this.config.requestTimeoutMs ?? 30_000);
+    const res = await this.dispatcher.request({
+      origin: this.config.server,
+      path,
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body,
+      signal: options.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) {
       const contentType = String(res.headers['content-type'] ?? '');
