@@ -9,10 +9,7 @@ import { StatusError } from './errors.js';
 import { objectKey } from './objects.js';
 import type { KubeObject } from './objects.js';
 import type { ResourceType } from './resources.js';
-import { delay as sleep } from './delay.js';
-
-/** How long the first list's handlers run before they give the event loop a turn. */
-const RELIST_STRETCH_MS = 20;
+import { delay as sleep, yieldAfterLongStretch } from './delay.js';
 
 export interface InformerHandlers<T> {
   add?(obj: T): void;
@@ -165,7 +162,6 @@ export class Informer<T extends KubeObject = KubeObject> {
       fieldSelector: this.options.fieldSelector,
     });
     const seen = new Set<string>();
-    let stretchStartedAt = performance.now();
     for (const item of list.items) {
       seen.add(objectKey(item));
       this.apply(this.items.has(objectKey(item)) ? 'MODIFIED' : 'ADDED', item);
@@ -173,10 +169,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       // event loop a turn now and then, so a leader's Lease renewal is not held up behind it.
       // Nobody acts on a cache before it is synced; later relists stay in one piece, so that no
       // reader sees a cache half old and half new.
-      if (!this.synced && performance.now() - stretchStartedAt > RELIST_STRETCH_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        stretchStartedAt = performance.now();
-      }
+      if (!this.synced) await yieldAfterLongStretch();
     }
     for (const [key, old] of [...this.items]) if (!seen.has(key)) this.apply('DELETED', old);
     this.resourceVersion = list.metadata.resourceVersion ?? '';

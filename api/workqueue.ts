@@ -6,6 +6,7 @@
 // taking keys alone (50,000: 2 s, long enough to miss a leader renewal).
 
 import Denque from 'denque';
+import { yieldAfterLongStretch } from './delay.js';
 
 export interface WorkQueueOptions {
   /** First retry delay of a failing key (client-go: 5 ms). */
@@ -103,22 +104,6 @@ export class WorkQueue<K = string> {
     this.timers.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }
-}
-
-/**
- * When the current stretch of queue work began on this thread. A reconcile that needs no I/O
- * resolves at once, so workers go from key to key in microtasks and timers and I/O wait behind
- * them: a relist that queues 20,000 keys kept a controller-manager's thread for most of a second,
- * and its Lease renewal missed the deadline. Workers give the event loop a turn once a stretch has
- * run this long; all of them together, since all look at the same clock.
- */
-let stretchStartedAt = performance.now();
-const STRETCH_MS = 10;
-
-async function yieldAfterLongStretch(): Promise<void> {
-  if (performance.now() - stretchStartedAt < STRETCH_MS) return;
-  await new Promise((resolve) => setImmediate(resolve));
-  stretchStartedAt = performance.now();
 }
 
 /**

@@ -41,6 +41,7 @@ import { Informer } from '../api/informer.js';
 import { readKubeconfig } from '../api/kubeconfig.js';
 import type { KubeObject } from '../api/objects.js';
 import { resourceFor, resourcePath } from '../api/resources.js';
+import { eventually } from '../test/helpers/cluster.js';
 import { runSkiffServer } from '../test/helpers/skiff-process.js';
 import type { SkiffProcess } from '../test/helpers/skiff-process.js';
 import { CONTROLLER_MANAGER_LEASE } from '../controlplane/controllers/manager.js';
@@ -278,12 +279,9 @@ async function writeLeaderLease(client: KubeClient, spec: (old: Record<string, u
   }
 }
 
-async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Times the server's leader lost its Lease so far ('lost leadership' in its log). */
+function leadershipLosses(server: SkiffProcess | undefined): number {
+  return server ? server.output().split('lost leadership').length - 1 : 0;
 }
 
 interface BacklogRun {
@@ -300,11 +298,10 @@ async function measureBacklog(client: KubeClient, server: SkiffProcess | undefin
   const namespace = 'bench-backlog';
   await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const owners = await createOwners(client, namespace);
-  const losses = () => server?.output().split('lost leadership').length ?? 0;
-  const lostBefore = losses();
+  const lostBefore = leadershipLosses(server);
   // Depose the server's leader, as another candidate would: hold the Lease for an hour.
   await writeLeaderLease(client, (old) => ({ ...old, holderIdentity: 'skiff-bench', leaseDurationSeconds: 3600, acquireTime: kubeMicroTime(), renewTime: kubeMicroTime() }));
-  if (server) await until('the server\'s leader to step down', () => losses() > lostBefore, 10_000);
+  if (server) await eventually(() => (leadershipLosses(server) > lostBefore ? true : undefined), 10_000, "the server's leader to step down");
   else await new Promise((r) => setTimeout(r, 3000));
 
   const boundAt = new Map<string, number>();
@@ -435,11 +432,17 @@ async function main(): Promise<void> {
     }
     console.log(`${NODES} hollow nodes registered and given pod CIDRs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    /** Times the server's leader lost its Lease, by run (a renewal that missed its deadline). */
-    const losses = () => (server ? server.output().split('lost leadership').length - 1 : 0);
-    const lostBy = new Map([['scheduler', losses()]]);
+    /** Times the server's leader lost its Lease during each run (a renewal that missed its deadline). */
+    const lostBy = new Map<string, number>();
+    const run = async <T>(name: string, work: () => Promise<T>, deposedOnPurpose = 0): Promise<T | undefined> => {
+      if (!RUNS.includes(name)) return undefined;
+      const before = leadershipLosses(server);
+      const result = await work();
+      lostBy.set(name, leadershipLosses(server) - before - deposedOnPurpose);
+      return result;
+    };
     const metricsBefore = process.env['DEBUG_METRICS'] ? await client.request<string>('GET', '/metrics', { accept: 'text/plain' }) : '';
-    const scheduled = RUNS.includes('scheduler') ? await measure(client, 'bench-scheduler', false, server?.child.pid) : undefined;
+    const scheduled = await run('scheduler', () => measure(client, 'bench-scheduler', false, server?.child.pid));
     if (process.env['DEBUG_METRICS']) {
       const after = await client.request<string>('GET', '/metrics', { accept: 'text/plain' });
       const pick = (t: string) => new Map(t.split('\n').filter((l) => /^skiff_apiserver_(store_operation_duration_seconds_count|requests_total)/.test(l)).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
@@ -447,17 +450,9 @@ async function main(): Promise<void> {
       for (const [k, v] of pick(after)) if (v - (b.get(k) ?? 0) > 50) console.log(k, v - (b.get(k) ?? 0));
     }
     const placement = scheduled ? await spread(client, 'bench-scheduler') : undefined;
-    lostBy.set('scheduler', losses() - lostBy.get('scheduler')!);
-    lostBy.set('backlog', losses());
-    const backlog = RUNS.includes('backlog') ? await measureBacklog(client, server) : undefined;
-    // The backlog run deposes the leader once on purpose.
-    lostBy.set('backlog', losses() - lostBy.get('backlog')! - (backlog ? 1 : 0));
-    lostBy.set('anchor', losses());
-    const anchor = RUNS.includes('anchor') ? await measure(client, 'bench-anchor', true, server?.child.pid) : undefined;
-    lostBy.set('anchor', losses() - lostBy.get('anchor')!);
-    lostBy.set('deployment', losses());
-    const deployment = RUNS.includes('deployment') ? await measureDeployment(client, kubeconfig, dir) : undefined;
-    lostBy.set('deployment', losses() - lostBy.get('deployment')!);
+    const backlog = await run('backlog', () => measureBacklog(client, server), 1);
+    const anchor = await run('anchor', () => measure(client, 'bench-anchor', true, server?.child.pid));
+    const deployment = await run('deployment', () => measureDeployment(client, kubeconfig, dir));
     const rss = process.memoryUsage().rss;
     console.log(`\n${PODS} pods onto ${NODES} nodes, ${CONCURRENCY} concurrent creators\n`);
     console.log('run                         pods/s   creates/s   create→bound p50   p99      total');
