@@ -104,15 +104,24 @@ async function addNodes(client: KubeClient): Promise<void> {
   });
 }
 
-/** Renews every node's Lease once per LEASE_RENEW_MS, spread evenly, as 1,000 kubelets would. */
+/**
+ * Renews every node's Lease once per LEASE_RENEW_MS, spread evenly, as 1,000 kubelets would: an
+ * update of the Lease the previous renewal returned, and a GET only when there is none (the
+ * first time, or after a failure), as the kubelet's lease controller does.
+ */
 function keepNodesAlive(client: KubeClient): () => void {
   let i = 0;
+  const latest = new Map<string, KubeObject>();
   const timer = setInterval(() => {
     const name = `hollow-${String(i++ % NODES).padStart(4, '0')}`;
-    void client
-      .get<KubeObject>(leases, 'kube-node-lease', name)
-      .then((lease) => client.update(leases, 'kube-node-lease', { ...lease, spec: { ...(lease['spec'] as object), renewTime: kubeMicroTime() } }))
-      .catch(() => undefined);
+    void (async () => {
+      try {
+        const lease = latest.get(name) ?? (await client.get<KubeObject>(leases, 'kube-node-lease', name));
+        latest.set(name, await client.update(leases, 'kube-node-lease', { ...lease, spec: { ...(lease['spec'] as object), renewTime: kubeMicroTime() } }));
+      } catch {
+        latest.delete(name);
+      }
+    })();
   }, LEASE_RENEW_MS / NODES);
   return () => clearInterval(timer);
 }

@@ -6,7 +6,7 @@
 
 import type { KubeObject } from '../../api/objects.js';
 import type { KeyValue, Store, StoreEvent } from '../store/store.js';
-import { decodeObject } from './registry/codec.js';
+import { decodeObject, encodedWithRevision } from './registry/codec.js';
 
 export interface CacheEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -15,6 +15,11 @@ export interface CacheEvent {
   /** The object after the write (for DELETED: its last state, with the delete's revision). */
   readonly object: KubeObject;
   readonly prevObject?: KubeObject;
+  /**
+   * `object` as JSON text, spliced from the stored text rather than decoded and serialised
+   * again (see `encodedWithRevision`); undefined for text not in the stored layout.
+   */
+  readonly encoded?: string;
   /** Serialisations shared by every watcher that sends the same bytes (see `memoize`). */
   memo?: Map<string, string>;
 }
@@ -27,6 +32,7 @@ export interface CacheEvent {
 export function cacheEventFrom(ev: StoreEvent): CacheEvent {
   let object: KubeObject | undefined;
   let prevObject: KubeObject | undefined;
+  let encoded: string | undefined | null = null;
   const prevKv = ev.prev;
   const objectKv = ev.type === 'delete' ? { ...ev.prev, modRevision: ev.kv.modRevision } : ev.kv;
   return {
@@ -39,6 +45,10 @@ export function cacheEventFrom(ev: StoreEvent): CacheEvent {
     get prevObject() {
       if (!prevKv) return undefined;
       return (prevObject ??= decodeObject(prevKv));
+    },
+    get encoded() {
+      if (encoded === null) encoded = encodedWithRevision(objectKv);
+      return encoded;
     },
   };
 }

@@ -90,6 +90,31 @@ describe('API server object semantics', () => {
     assert.deepEqual(got.body, res.body);
   });
 
+  test('the answer to every write is the object as a GET then returns it, resourceVersion included', async () => {
+    // Answers are the stored text with the resourceVersion spliced in, not a second serialisation.
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const asGot = async (res: { status: number; body: any }, status: number) => {
+      assert.equal(res.status, status);
+      assert.match(res.body.metadata.resourceVersion, /^\d+$/);
+      assert.deepEqual((await c.api('GET', `${path}/answers`)).body, res.body);
+      return res.body;
+    };
+    const created = await asGot(await c.api('POST', path, { body: deployment('answers') }), 201);
+    const updated = await asGot(await c.api('PUT', `${path}/answers`, { body: { ...created, spec: { ...created.spec, replicas: 3 } } }), 200);
+    assert.notEqual(updated.metadata.resourceVersion, created.metadata.resourceVersion);
+    const patch = { body: { metadata: { annotations: { extra: 'é"\n' } } }, headers: { 'content-type': 'application/merge-patch+json' } };
+    await asGot(await c.api('PATCH', `${path}/answers`, patch), 200);
+    const status = { body: { status: { observedGeneration: 2 } }, headers: { 'content-type': 'application/merge-patch+json' } };
+    const withStatus = await asGot(await c.api('PATCH', `${path}/answers/status`, status), 200);
+    assert.equal(withStatus.status.observedGeneration, 2);
+    // Kinds served in two groups get each its own apiVersion.
+    const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'answers' }, involvedObject: { kind: 'Deployment', name: 'answers' }, reason: 'R', type: 'Normal' };
+    assert.equal((await c.api('POST', '/api/v1/namespaces/default/events', { body: event })).body.apiVersion, 'v1');
+    const asV1 = await c.api('GET', '/apis/events.k8s.io/v1/namespaces/default/events/answers');
+    assert.equal(asV1.body.apiVersion, 'events.k8s.io/v1');
+    assert.equal(asV1.body.reason, 'R');
+  });
+
   test('generateName creates a unique name', async () => {
     const a = await c.api('POST', '/api/v1/namespaces/default/configmaps', { body: { ...configMap(''), metadata: { generateName: 'gen-' } } });
     const b = await c.api('POST', '/api/v1/namespaces/default/configmaps', { body: { ...configMap(''), metadata: { generateName: 'gen-' } } });

@@ -152,6 +152,41 @@ describe('lists and watches', () => {
     w.close();
   });
 
+  test('a plain watch sends each object as the API returns it; a deletion, its last state at the delete revision', async () => {
+    // Plain watchers get the stored text with the revision spliced in, not a re-serialised object.
+    const ns = await c.api('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w3' } } });
+    const from = ns.body.metadata.resourceVersion;
+    const w = await openWatch(c, `/api/v1/namespaces/w3/configmaps?watch=true&resourceVersion=${from}`);
+    const created = await c.api('POST', '/api/v1/namespaces/w3/configmaps', {
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'text', labels: { a: 'b' } }, data: { text: 'line\n"quoted" ü' } },
+    });
+    assert.deepEqual(await w.next(), { type: 'ADDED', object: created.body });
+    const patched = await c.api('PATCH', '/api/v1/namespaces/w3/configmaps/text', {
+      body: { metadata: { annotations: { n: '1' } } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    assert.deepEqual(await w.next(), { type: 'MODIFIED', object: patched.body });
+    await c.api('DELETE', '/api/v1/namespaces/w3/configmaps/text');
+    const deleted = await w.next();
+    assert.equal(deleted.type, 'DELETED');
+    const { resourceVersion, ...lastState } = deleted.object.metadata;
+    const { resourceVersion: patchedRv, ...patchedMeta } = patched.body.metadata;
+    assert.deepEqual({ ...deleted.object, metadata: lastState }, { ...patched.body, metadata: patchedMeta });
+    assert.ok(Number(resourceVersion) > Number(patchedRv));
+    w.close();
+
+    // Events are stored once and served in two groups: each watcher gets its own apiVersion.
+    const core = await openWatch(c, `/api/v1/namespaces/w3/events?watch=true&resourceVersion=${from}`);
+    const v1 = await openWatch(c, `/apis/events.k8s.io/v1/namespaces/w3/events?watch=true&resourceVersion=${from}`);
+    await c.api('POST', '/api/v1/namespaces/w3/events', {
+      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'ev' }, involvedObject: { kind: 'ConfigMap', name: 'x', namespace: 'w3' }, reason: 'R', message: 'm', type: 'Normal' },
+    });
+    assert.equal((await core.next()).object.apiVersion, 'v1');
+    assert.equal((await v1.next()).object.apiVersion, 'events.k8s.io/v1');
+    core.close();
+    v1.close();
+  });
+
   test('a watch from a resourceVersion sends only later changes, each once, in order', async () => {
     const start = (await c.api('GET', '/api/v1/namespaces/lw/configmaps')).body.metadata.resourceVersion;
     for (let i = 0; i < 5; i++) await cm(`seq-${i}`);

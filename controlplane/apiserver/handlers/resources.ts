@@ -11,7 +11,8 @@ import { parseLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import type { GroupVersionKind, ResourceType } from '../../../api/resources.js';
-import { addWarnings, decodeObject, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
+import { addWarnings, decodeObject, EncodedJson, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
+import type { ResponseFormat } from '../http.js';
 import { applyPatch } from '../patch/index.js';
 import { parseResourceVersion } from '../registry/codec.js';
 import type { DeleteOptions, Fence, ListQuery, Registry } from '../registry/registry.js';
@@ -96,6 +97,10 @@ export async function handleResource(
         return sendObject(res, 200, scale, negotiate(accept, { tableAllowed: false }));
       }
       const format = negotiate(accept, { tableAllowed: true });
+      if (format.as === 'object' && format.media === 'json') {
+        const got = await registry.getJson(namespace, name!);
+        return sendJson(res, 200, typeof got === 'string' ? new EncodedJson(got) : got);
+      }
       const obj = await registry.get(namespace, name!);
       return sendObject(res, 200, renderObject(resource, obj, format, includeObject), format);
     }
@@ -148,7 +153,8 @@ export async function handleResource(
       if (name !== undefined) throw methodNotAllowed('POST requires a collection URL');
       const created = await registry.create(namespace, obj, { dryRun, fence, requester });
       addWarnings(res, warnings);
-      return sendObject(res, 201, created, negotiate(accept, { tableAllowed: false }));
+      const format = negotiate(accept, { tableAllowed: false });
+      return sendObject(res, 201, asServed(registry, created, format), format);
     }
 
     case 'update': {
@@ -163,7 +169,7 @@ export async function handleResource(
       const obj = await readObject(req, gvk, query, warnings, 'UpdateOptions');
       const { object, created } = await registry.update(namespace, name!, obj, { dryRun, subresource, fence });
       addWarnings(res, warnings);
-      return sendObject(res, created ? 201 : 200, object, format);
+      return sendObject(res, created ? 201 : 200, asServed(registry, object, format), format);
     }
 
     case 'patch': {
@@ -193,7 +199,7 @@ export async function handleResource(
         { dryRun, subresource, fence },
       );
       addWarnings(res, warnings);
-      return sendObject(res, 200, patchedObject, format);
+      return sendObject(res, 200, asServed(registry, patchedObject, format), format);
     }
 
     case 'delete': {
@@ -215,6 +221,17 @@ export async function handleResource(
       return sendObject(res, 200, renderList(resource, { items, resourceVersion: '' }, format, includeObject), format);
     }
   }
+}
+
+/**
+ * What to send for an object the registry just returned: its JSON text as stored (with the
+ * resourceVersion spliced in) when the client wants plain JSON and the registry has it, so the
+ * object is not serialised a second time.
+ */
+function asServed(registry: Registry, obj: unknown, format: ResponseFormat): unknown {
+  if (format.as !== 'object' || format.media !== 'json') return obj;
+  const text = registry.encoded(obj as KubeObject);
+  return text === undefined ? obj : new EncodedJson(text);
 }
 
 async function readDeleteOptions(

@@ -39,8 +39,14 @@ function eventLine(resource: ResourceType, event: Exclude<RegistryWatchEvent, { 
     return render(toTable(resource, [event.object as KubeObject], { includeObject: options.includeObject, listMeta: { resourceVersion: String(event.rv) } }));
   }
   if (format.as === 'partial') return render(partialMetadata(event.object));
-  // The same bytes go to every plain watcher of this event: serialise once.
-  if (event.source) return memoize(event.source, `${resource.group}/${resource.plural}:${event.type}`, () => render(event.object));
+  // The same bytes go to every plain watcher of this event: serialise once, from the stored text
+  // when it can be spliced.
+  if (event.source) {
+    return memoize(event.source, `${resource.group}/${resource.plural}:${event.type}`, () => {
+      const text = event.encoded?.();
+      return text === undefined ? render(event.object) : `{"type":"${event.type}","object":${text}}\n`;
+    });
+  }
   return render(event.object);
 }
 

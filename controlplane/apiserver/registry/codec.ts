@@ -50,7 +50,7 @@ const STORED_HEAD = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
  * a list of 10,000 pods is sent in a tenth of the time. Undefined for text not laid out by
  * `encodeObject` (the caller then decodes).
  */
-export function encodedWithRevision(kv: KeyValue): string | undefined {
+export function encodedWithRevision(kv: Pick<KeyValue, 'value' | 'modRevision'>): string | undefined {
   const head = STORED_HEAD.exec(kv.value);
   if (!head) return undefined;
   const at = head[0].length;

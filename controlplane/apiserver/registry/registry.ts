@@ -19,6 +19,7 @@ import {
 import type { FieldError, GroupResource } from '../../../api/errors.js';
 import type { KubeObject, ObjectMeta } from '../../../api/objects.js';
 import { apiVersionOf } from '../../../api/resources.js';
+import { sameJson } from '../../../api/same-json.js';
 import type { ResourceType } from '../../../api/resources.js';
 import {
   CompactedError,
@@ -113,7 +114,15 @@ export interface WatchQuery {
 }
 
 export type RegistryWatchEvent =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; rv: number; source?: CacheEvent }
+  | {
+      type: 'ADDED' | 'MODIFIED' | 'DELETED';
+      readonly object: KubeObject;
+      rv: number;
+      /** The cache event it comes from, when every plain watcher of the resource sends the same bytes. */
+      source?: CacheEvent;
+      /** `object` as JSON text when it can be had without decoding (see CacheEvent.encoded). */
+      encoded?: () => string | undefined;
+    }
   | { type: 'INITIAL-EVENTS-END'; rv: number };
 
 /** Hooks the API server gives every registry: validation, defaults, allocations, namespaces. */
@@ -148,9 +157,10 @@ function randomSuffix(length = 5): string {
   return s;
 }
 
-function specOf(obj: KubeObject): string {
+/** Everything but metadata, status and type: what `metadata.generation` counts changes of. */
+function specOf(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
-  return JSON.stringify(rest);
+  return rest;
 }
 
 function hasFinalizers(obj: KubeObject): boolean {
@@ -174,9 +184,31 @@ export class Registry {
     this.groupResource = { group: resource.group, resource: resource.plural };
     this.conversion = conversionFor(resource);
     this.apiVersion = apiVersionOf(resource);
+    this.storedHead = `{"apiVersion":${JSON.stringify(this.apiVersion)},"kind":${JSON.stringify(resource.kind)},"metadata":{`;
   }
 
   private readonly apiVersion: string;
+  /** How the stored text of an object begins when it needs no conversion to be served. */
+  private readonly storedHead: string;
+  /** The JSON text of objects this registry just wrote, as served (see `encoded`). */
+  private readonly texts = new WeakMap<KubeObject, string>();
+
+  /**
+   * `obj` as JSON text, if this registry just wrote it and it was stored in the form it is served
+   * in: the stored text with the resourceVersion spliced in, so that the answer to a write is not
+   * serialised again. Valid only until the object is changed: callers ask right after the write
+   * that returned it.
+   */
+  encoded(obj: KubeObject): string | undefined {
+    return this.texts.get(obj);
+  }
+
+  /** Remembers the served text of `obj` (stored as `kv`), when it needs no conversion. */
+  private rememberText(obj: KubeObject, kv: Pick<KeyValue, 'value' | 'modRevision'>): void {
+    if (this.conversion) return;
+    const text = encodedWithRevision(kv);
+    if (text?.startsWith(this.storedHead)) this.texts.set(obj, text);
+  }
 
   private key(namespace: string | undefined, name: string): string {
     return objectStorageKey(this.resource, namespace, name);
@@ -235,6 +267,17 @@ export class Registry {
     const kv = await this.store.get(this.key(namespace, name));
     if (!kv) throw notFound(this.groupResource, name);
     return this.decode(kv);
+  }
+
+  /**
+   * GET for a client that wants the object as JSON: the stored text with its resourceVersion
+   * spliced in (no decoding, no serialising), or the object when it must be converted.
+   */
+  async getJson(namespace: string | undefined, name: string): Promise<string | KubeObject> {
+    const kv = await this.store.get(this.key(namespace, name));
+    if (!kv) throw notFound(this.groupResource, name);
+    const text = this.conversion ? undefined : encodedWithRevision(kv);
+    return text?.startsWith(this.storedHead) ? text : this.decode(kv);
   }
 
   async list(namespace: string | undefined, query: ListQuery): Promise<ListResult> {
@@ -375,8 +418,26 @@ export class Registry {
    * DELETED (with its previous content), as kube-apiserver's cacher does.
    */
   private filterEvent(event: CacheEvent, filter: ((obj: KubeObject) => boolean) | undefined): RegistryWatchEvent | undefined {
+    if (!filter && !this.conversion) {
+      // Every plain watcher sends the same bytes: the stored text with its revision spliced in,
+      // so an event nobody else reads is neither parsed nor serialised again.
+      const external = (obj: KubeObject) => this.external(obj);
+      const head = this.storedHead;
+      return {
+        type: event.type,
+        rv: event.rv,
+        source: event,
+        get object() {
+          return external(event.object);
+        },
+        encoded: () => {
+          const text = event.encoded;
+          return text?.startsWith(head) ? text : undefined;
+        },
+      };
+    }
     const object = this.external(event.object);
-    if (!filter) return { type: event.type, object, rv: event.rv, source: this.conversion ? undefined : event };
+    if (!filter) return { type: event.type, object, rv: event.rv };
     const now = filter(object);
     const prev = event.prevObject ? this.external(event.prevObject) : undefined;
     const before = prev ? filter(prev) : false;
@@ -435,12 +496,14 @@ export class Registry {
         const charges = (await this.hooks.admitCreate?.(this.resource, candidate, attempt > 0)) ?? [];
         if (options.dryRun) return candidate;
         const key = this.key(objectNamespace, name);
-        ops = [{ op: 'create', key, value: this.encode(candidate) }, ...allocations, ...charges];
+        const value = this.encode(candidate);
+        ops = [{ op: 'create', key, value }, ...allocations, ...charges];
         ops.push(...(this.hooks.companions?.(this.resource, candidate) ?? []));
         ops.push(...(await fenceOps(options, attempt)));
         const [created] = await this.store.txn(ops);
         // What was stored is `candidate` (the stored form carries no resourceVersion).
         meta.resourceVersion = String(created!.modRevision);
+        this.rememberText(candidate, { value, modRevision: created!.modRevision });
         return candidate;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
@@ -492,13 +555,14 @@ export class Registry {
       try {
         const release = finalize ? (this.hooks.release?.(this.resource, current) ?? []) : [];
         const allocations = finalize ? [] : ((await this.hooks.allocate?.(this.resource, next, current)) ?? []);
-        const op: TxnOp = finalize
-          ? { op: 'delete', key, expectedModRevision: modRevision }
-          : { op: 'update', key, value: this.encode(next), expectedModRevision: modRevision };
+        const value = finalize ? undefined : this.encode(next);
+        const op: TxnOp =
+          value === undefined ? { op: 'delete', key, expectedModRevision: modRevision } : { op: 'update', key, value, expectedModRevision: modRevision };
         ops = [op, ...release, ...allocations, ...(await fenceOps(options, attempt))];
         const [written] = await this.store.txn(ops);
         // What was stored is `next`: answer with it rather than decoding the stored text again.
         next.metadata = { ...next.metadata, resourceVersion: String(written!.modRevision) };
+        if (value !== undefined) this.rememberText(next, { value, modRevision: written!.modRevision });
         return next;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
@@ -654,13 +718,14 @@ export class Registry {
       }
       this.hooks.applyDefaults(this.resource, next);
       this.strategy.prepareForUpdate(next, current);
-      if (this.strategy.tracksGeneration && specOf(next) !== specOf(current)) meta.generation = (old.generation ?? 0) + 1;
+      if (this.strategy.tracksGeneration && !sameJson(specOf(next), specOf(current))) meta.generation = (old.generation ?? 0) + 1;
       const errs = this.hooks.validateUpdate(this.resource, next, current);
       if (errs.length > 0) throw invalid(this.resource, old.name ?? '', errs);
     }
     next.metadata = { ...next.metadata, resourceVersion: current.metadata?.resourceVersion };
-    // No-op updates are not written: the resourceVersion stays, no watch event is sent.
-    if (JSON.stringify(next) === JSON.stringify(current)) return undefined;
+    // No-op updates are not written: the resourceVersion stays, no watch event is sent. Equal as
+    // JSON, whatever the order of keys (a client may send them in any order).
+    if (sameJson(next, current)) return undefined;
     return next;
   }
 
