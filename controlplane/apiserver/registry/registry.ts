@@ -190,8 +190,8 @@ export class Registry {
   private readonly apiVersion: string;
   /** How the stored text of an object begins when it needs no conversion to be served. */
   private readonly storedHead: string;
-  /** The JSON text of objects this registry just wrote, as served (see `encoded`). */
-  private readonly texts = new WeakMap<KubeObject, string>();
+  /** What this registry just stored for each object its writes returned (see `encoded`). */
+  private readonly lastWrites = new WeakMap<KubeObject, Pick<KeyValue, 'value' | 'modRevision'>>();
 
   /**
    * `obj` as JSON text, if this registry just wrote it and it was stored in the form it is served
@@ -200,14 +200,13 @@ export class Registry {
    * that returned it.
    */
   encoded(obj: KubeObject): string | undefined {
-    return this.texts.get(obj);
+    const kv = this.lastWrites.get(obj);
+    return kv && this.servedAsStored(encodedWithRevision(kv));
   }
 
-  /** Remembers the served text of `obj` (stored as `kv`), when it needs no conversion. */
-  private rememberText(obj: KubeObject, kv: Pick<KeyValue, 'value' | 'modRevision'>): void {
-    if (this.conversion) return;
-    const text = encodedWithRevision(kv);
-    if (text?.startsWith(this.storedHead)) this.texts.set(obj, text);
+  /** `text` (a stored object with its revision spliced in) when it is served as it is stored. */
+  private servedAsStored(text: string | undefined): string | undefined {
+    return !this.conversion && text?.startsWith(this.storedHead) ? text : undefined;
   }
 
   private key(namespace: string | undefined, name: string): string {
@@ -264,9 +263,7 @@ export class Registry {
   }
 
   async get(namespace: string | undefined, name: string): Promise<KubeObject> {
-    const kv = await this.store.get(this.key(namespace, name));
-    if (!kv) throw notFound(this.groupResource, name);
-    return this.decode(kv);
+    return this.decode(await this.storedOrNotFound(namespace, name));
   }
 
   /**
@@ -274,10 +271,14 @@ export class Registry {
    * spliced in (no decoding, no serialising), or the object when it must be converted.
    */
   async getJson(namespace: string | undefined, name: string): Promise<string | KubeObject> {
+    const kv = await this.storedOrNotFound(namespace, name);
+    return this.servedAsStored(encodedWithRevision(kv)) ?? this.decode(kv);
+  }
+
+  private async storedOrNotFound(namespace: string | undefined, name: string): Promise<KeyValue> {
     const kv = await this.store.get(this.key(namespace, name));
     if (!kv) throw notFound(this.groupResource, name);
-    const text = this.conversion ? undefined : encodedWithRevision(kv);
-    return text?.startsWith(this.storedHead) ? text : this.decode(kv);
+    return kv;
   }
 
   async list(namespace: string | undefined, query: ListQuery): Promise<ListResult> {
@@ -422,7 +423,6 @@ export class Registry {
       // Every plain watcher sends the same bytes: the stored text with its revision spliced in,
       // so an event nobody else reads is neither parsed nor serialised again.
       const external = (obj: KubeObject) => this.external(obj);
-      const head = this.storedHead;
       return {
         type: event.type,
         rv: event.rv,
@@ -430,10 +430,7 @@ export class Registry {
         get object() {
           return external(event.object);
         },
-        encoded: () => {
-          const text = event.encoded;
-          return text?.startsWith(head) ? text : undefined;
-        },
+        encoded: () => this.servedAsStored(event.encoded),
       };
     }
     const object = this.external(event.object);
@@ -503,7 +500,7 @@ export class Registry {
         const [created] = await this.store.txn(ops);
         // What was stored is `candidate` (the stored form carries no resourceVersion).
         meta.resourceVersion = String(created!.modRevision);
-        this.rememberText(candidate, { value, modRevision: created!.modRevision });
+        this.lastWrites.set(candidate, { value, modRevision: created!.modRevision });
         return candidate;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
@@ -562,7 +559,7 @@ export class Registry {
         const [written] = await this.store.txn(ops);
         // What was stored is `next`: answer with it rather than decoding the stored text again.
         next.metadata = { ...next.metadata, resourceVersion: String(written!.modRevision) };
-        if (value !== undefined) this.rememberText(next, { value, modRevision: written!.modRevision });
+        if (value !== undefined) this.lastWrites.set(next, { value, modRevision: written!.modRevision });
         return next;
       } catch (err) {
         if (attempt < MAX_CONFLICT_RETRIES && failedOnFence(err, ops, options)) continue;
