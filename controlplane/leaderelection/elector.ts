@@ -202,17 +202,28 @@ export class LeaderElector {
 
   /** Gives the Lease up (empty holder) so that a candidate need not wait for it to expire. */
   private async release(): Promise<void> {
-    const held = this.held;
+    let held = this.held;
     this.held = undefined;
     if (!held) return;
-    const now = kubeMicroTime();
-    const previous = recordOf(held);
+    const signal = AbortSignal.timeout(Math.ceil(this.config.renewDeadlineMs));
+    const releasing = (lease: StoredLease): Promise<StoredLease> => {
+      const now = kubeMicroTime();
+      const record = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: recordOf(lease).leaseTransitions ?? 0 };
+      return this.lock.update(lease, record, signal);
+    };
     try {
-      const released = await this.lock.update(
-        held,
-        { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: previous.leaseTransitions ?? 0 },
-        AbortSignal.timeout(Math.ceil(this.config.renewDeadlineMs)),
-      );
+      let released: StoredLease;
+      try {
+        released = await releasing(held);
+      } catch (err) {
+        // The stop aborted a renewal whose write the server may still have made: the Lease then
+        // moved on from the version we hold. If it still names us, release that version.
+        if (!isConflict(err)) throw err;
+        const current = await this.lock.get(signal);
+        if ((current?.spec?.holderIdentity ?? '') !== this.identity) return;
+        held = current!;
+        released = await releasing(held);
+      }
       this.observe(released);
       this.logger?.info({ identity: this.identity }, 'released the leader lease');
     } catch (err) {

@@ -77,6 +77,28 @@ async function watchLeadership(a: ControllerManager, b: ControllerManager, until
   }
 }
 
+/**
+ * A Lease lock that, when asked, makes the next write but keeps its answer until the caller gives
+ * up: a renewal that a stop aborts after the server has made it.
+ */
+function answerLosingLock(inner: LeaseLock): LeaseLock & { loseNextAnswer(): Promise<void> } {
+  let lose: (() => void) | undefined;
+  return {
+    namespace: inner.namespace,
+    name: inner.name,
+    get: (signal?: AbortSignal) => inner.get(signal),
+    create: (...args: Parameters<LeaseLock['create']>) => inner.create(...args),
+    async update(current, record, signal) {
+      const written = await inner.update(current, record);
+      if (!lose) return written;
+      lose();
+      lose = undefined;
+      return new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    },
+    loseNextAnswer: () => new Promise<void>((resolve) => (lose = resolve)),
+  };
+}
+
 describe('leader election', () => {
   let c: TestCluster;
   let client: KubeClient;
@@ -101,6 +123,21 @@ describe('leader election', () => {
     managers.push(m);
     return m;
   };
+
+  test('a leader stopped while a renewal is in flight still releases the Lease', async (t) => {
+    const lockA = answerLosingLock(new ApiLeaseLock(client, CONTROLLER_MANAGER_LEASE.namespace, CONTROLLER_MANAGER_LEASE.name));
+    const a = start('in-flight-a', [], { lock: lockA });
+    await a.whenLeading();
+    const b = start('in-flight-b', []);
+    await lockA.loseNextAnswer(); // a renewal was written; its answer never reaches a
+    const stoppedAt = Date.now();
+    await a.stop();
+    await b.whenLeading();
+    const handover = Date.now() - stoppedAt;
+    t.diagnostic(`handover after a stop during a renewal: ${handover} ms`);
+    // Without the release, b would wait for the Lease to expire (its duration, 600 ms).
+    assert.ok(handover < FAST_ELECTION.leaseDurationMs, `handover took ${handover} ms`);
+  });
 
   test('exactly one of two managers acts; a stopped leader hands over at once', async (t) => {
     const writesA = { writes: 0 };
