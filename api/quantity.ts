@@ -51,6 +51,14 @@ function sign(n: bigint): -1 | 0 | 1 {
   return n < 0n ? -1 : n > 0n ? 1 : 0;
 }
 
+/**
+ * Quantities already parsed, by their text. A quantity never changes, and the same few texts
+ * ('100m', '128Mi') recur in every pod that the API server validates and the scheduler counts;
+ * parsing one exactly (with bigints) costs a few microseconds.
+ */
+const parsedQuantities = new Map<string, Quantity>();
+const MAX_PARSED_QUANTITIES = 4096;
+
 export class Quantity {
   private constructor(
     /** The exact value in units of 10^-9. */
@@ -80,8 +88,15 @@ export class Quantity {
 
   /** See parseQuantity. */
   static parse(input: string | number): Quantity {
+    const known = typeof input === 'string' ? parsedQuantities.get(input) : undefined;
+    if (known) return known;
     const parsed = parseParts(input);
-    return new Quantity(parsed.nanos, parsed.format, parsed.text);
+    const quantity = new Quantity(parsed.nanos, parsed.format, parsed.text);
+    if (typeof input === 'string') {
+      if (parsedQuantities.size >= MAX_PARSED_QUANTITIES) parsedQuantities.clear();
+      parsedQuantities.set(input, quantity);
+    }
+    return quantity;
   }
 
   isZero(): boolean {

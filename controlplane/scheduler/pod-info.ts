@@ -56,6 +56,7 @@ export interface PodInfo {
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
+/** A resource amount as the scheduler counts it: millicores for cpu, units for the rest; 0 if unparsable. */
 export function amountOf(resource: string, value: string | number | undefined): number {
   if (value === undefined) return 0;
   const q = tryParseQuantity(value);

@@ -207,4 +207,17 @@ describe('Quantity accessors', () => {
     assert.equal(Quantity.fromNanos(5n).toString(), '5n');
     assert.throws(() => Quantity.fromValue(1.5), RangeError);
   });
+
+  test('a text parsed again gives the same quantity; a malformed one fails every time', () => {
+    for (const text of ['100m', '0.1', '128Mi', '1e3', '1.5Gi', '0100m']) {
+      const first = parseQuantity(text);
+      const again = parseQuantity(text);
+      assert.ok(first.equals(again) && first.format === again.format && first.toString() === again.toString(), text);
+    }
+    // 0.1 and 100m are the same amount, each keeps its own text.
+    assert.equal(parseQuantity('0.1').toString(), '100m');
+    assert.equal(parseQuantity('100m').milliValue(), 100);
+    for (let i = 0; i < 2; i++) assert.throws(() => parseQuantity('12XiB'), QuantityError);
+  });
 });
+
