@@ -31,6 +31,7 @@ import type { SchedulingQueueOptions } from './queue.js';
 import { kubeTime } from '../../api/time.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+const DEFAULT_BIND_CONCURRENCY = 128;
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -43,7 +44,13 @@ const namespaces = resourceFor('', 'namespaces');
 export interface SchedulerOptions {
   schedulerName?: string;
   profile?: Profile;
-  /** Bindings in flight at once. */
+  /**
+   * Bindings in flight at once (default 128). kube-scheduler binds each pod in a goroutine of
+   * its own, without a limit; a bound keeps a burst from queueing without end at the API
+   * server. It must stay well above what the API server's latency under load allows: 32, at
+   * 30-40 ms per binding while pods were being created, capped the scheduler near 850 pods/s
+   * and left it seconds behind the creates (bench/scheduler.ts).
+   */
   bindConcurrency?: number;
   queue?: SchedulingQueueOptions;
 }
@@ -116,7 +123,7 @@ export class Scheduler {
   ) {
     this.name = options.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.profile = options.profile ?? DEFAULT_PROFILE;
-    this.binds = new Slots(options.bindConcurrency ?? 32);
+    this.binds = new Slots(options.bindConcurrency ?? DEFAULT_BIND_CONCURRENCY);
     this.queue = new SchedulingQueue(options.queue);
     this.podInformer = ctx.informers.informer<PodObject>(pods);
     this.podInformer.on({

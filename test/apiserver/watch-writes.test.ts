@@ -1,6 +1,7 @@
 // How a watch stream reaches the socket: events that arrive in one turn of the event loop (each
 // from its own request, as when many writes land at once) leave in one write, not one each; an
-// event that arrives alone still leaves at once.
+// event that arrives alone still leaves at once; a burst larger than the socket's high-water
+// mark does not wait for the reader slice by slice; a reader that stops stops the stream.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -9,32 +10,40 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { resourceFor } from '../../api/resources.js';
-import { serveWatch } from '../../controlplane/apiserver/handlers/watch.js';
+import { serveWatch, WATCH_WRITE_BUFFER } from '../../controlplane/apiserver/handlers/watch.js';
 import type { Registry, RegistryWatchEvent } from '../../controlplane/apiserver/registry/registry.js';
 
 const configmaps = resourceFor('', 'configmaps');
 
-/** A registry whose watch yields what the test pushes. */
+/** A registry whose watch yields what the test pushes, and counts what the stream has taken. */
 function scriptedRegistry() {
   const pending: RegistryWatchEvent[] = [];
   let wake: (() => void) | undefined;
   let rv = 0;
-  const registry = {
-    resource: configmaps,
-    async *watch(_namespace: string | undefined, _query: unknown, signal: AbortSignal) {
-      signal.addEventListener('abort', () => wake?.());
-      while (!signal.aborted) {
-        if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        yield* pending.splice(0);
-      }
+  const script = {
+    taken: 0,
+    registry: {
+      resource: configmaps,
+      async *watch(_namespace: string | undefined, _query: unknown, signal: AbortSignal) {
+        signal.addEventListener('abort', () => wake?.());
+        while (!signal.aborted) {
+          if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+          const event = pending.shift();
+          if (!event) continue;
+          script.taken++;
+          yield event;
+        }
+      },
+    } as unknown as Registry,
+    /** One ADDED event; `payload` bytes of data make it that much larger. */
+    push(name: string, payload = 0) {
+      rv++;
+      const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, resourceVersion: String(rv) }, data: payload ? { x: 'x'.repeat(payload) } : undefined };
+      pending.push({ type: 'ADDED', rv, object });
+      wake?.();
     },
-  } as unknown as Registry;
-  const push = (name: string) => {
-    rv++;
-    pending.push({ type: 'ADDED', rv, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, resourceVersion: String(rv) } } });
-    wake?.();
   };
-  return { registry, push };
+  return script;
 }
 
 let server: Server;
@@ -66,7 +75,8 @@ after(() => {
   server.close();
 });
 
-test('events from many requests in one turn leave in one write; a lone event leaves at once', async () => {
+/** Opens the watch and collects the names of the objects it sends. */
+async function watchNames() {
   const res: IncomingMessage = await new Promise((resolve) => get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/watch`, resolve));
   assert.equal(res.statusCode, 200);
   const names: string[] = [];
@@ -83,6 +93,11 @@ test('events from many requests in one turn leave in one write; a lone event lea
     for (let i = 0; i < 500 && names.length < count; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(names.length, count);
   };
+  return { res, names, received };
+}
+
+test('events from many requests in one turn leave in one write; a lone event leaves at once', async () => {
+  const { res, names, received } = await watchNames();
 
   // Twenty events, each pushed by its own callback of one turn (as twenty requests read at once).
   const before = socketWrites;
@@ -98,5 +113,45 @@ test('events from many requests in one turn leave in one write; a lone event lea
   await received(21);
   assert.equal(names[20], 'alone');
   assert.ok(Date.now() - started < 1000);
+  res.destroy();
+});
+
+test('a burst larger than the high-water mark leaves at once, not one 16 KiB slice per turn', async () => {
+  const { res, names, received } = await watchNames();
+  // 400 events of 1 KiB each: 25 times the socket's high-water mark, well under WATCH_WRITE_BUFFER.
+  const before = socketWrites;
+  for (let i = 0; i < 400; i++) script.push(`big-${i}`, 1024);
+  await received(400);
+  assert.equal(names[399], 'big-399');
+  const writes = socketWrites - before;
+  // Waiting for 'drain' at each 16 KiB of a corked stream took one write (and a turn) per slice: 25.
+  assert.ok(writes <= 3, `400 KiB of events in one turn took ${writes} socket writes`);
+  res.destroy();
+});
+
+test('a reader that stops reading holds the stream back once WATCH_WRITE_BUFFER bytes wait', async () => {
+  const { res, names, received } = await watchNames();
+  await new Promise<void>((resolve) => {
+    script.push('first');
+    res.once('data', () => resolve());
+  });
+  res.pause();
+  const takenBefore = script.taken;
+  // 64 MiB of events: more than the kernel's socket buffers on both sides and WATCH_WRITE_BUFFER.
+  const events = 8192;
+  const size = 8192;
+  for (let i = 0; i < events; i++) script.push(`stuck-${i}`, size);
+  let taken = -1;
+  for (let i = 0; i < 100 && taken !== script.taken; i++) {
+    taken = script.taken;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const sent = script.taken - takenBefore;
+  assert.ok(sent < events, `the stream took all ${events} events for a reader that reads nothing`);
+  assert.ok(sent * size >= WATCH_WRITE_BUFFER, `the stream stopped after ${sent} events, before its buffer was full`);
+  // Once the reader reads again, everything arrives, in order.
+  res.resume();
+  await received(events + 1);
+  assert.equal(names[names.length - 1], `stuck-${events - 1}`);
   res.destroy();
 });

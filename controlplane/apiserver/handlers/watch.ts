@@ -26,6 +26,16 @@ export interface WatchStreamOptions {
   onEnd?: () => void;
 }
 
+/**
+ * Bytes a watch may have waiting for its socket before it waits for the reader. Not the stream's
+ * high-water mark (16 KiB): the events are corked until the end of the turn, so waiting for
+ * 'drain' at 16 KiB let through one such slice per turn of the event loop. Under load (a turn of
+ * tens of milliseconds) every watcher then fell seconds behind the store, however fast it read.
+ * A reader that really stops still stops the stream here, and the watch cache ends it once its
+ * queue is full.
+ */
+export const WATCH_WRITE_BUFFER = 1 << 20;
+
 function bookmark(resource: ResourceType, rv: number, initialEventsEnd = false): string {
   const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
   if (initialEventsEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
@@ -77,6 +87,7 @@ export async function serveWatch(
   // Events that arrive in one turn of the event loop (a burst of writes) leave in one write to
   // the socket, not one each: the response is corked at the first and uncorked once the turn's
   // I/O is handled, as kube-apiserver's watch server flushes only when no event is waiting.
+  // A slow reader holds the stream back only once WATCH_WRITE_BUFFER bytes wait for it (see there).
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -89,7 +100,7 @@ export async function serveWatch(
       res.cork();
       setImmediate(uncork);
     }
-    if (!res.write(line)) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
+    if (!res.write(line) && res.writableLength >= WATCH_WRITE_BUFFER) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
   };
 
   if (options.allowBookmarks) {
