@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KubeClient } from '../api/client.js';
-import { EventRecorder } from '../api/events.js';
+import { EventRecorder, EVENTS_DROPPED } from '../api/events.js';
 import { Informer } from '../api/informer.js';
 import type { KubeObject } from '../api/objects.js';
 import { connectToApiServer } from './apiclient.js';
@@ -117,6 +117,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const recorder = new EventRecorder(client, { component: 'kubelet', host: config.nodeName }, {
     onError: (err) => logger.debug({ err: String(err) }, 'event not recorded'),
+    onDropped: (count) => logger.warn({ dropped: count }, EVENTS_DROPPED),
   });
   const network = new PodNetwork(engine, config.nodeName, config.dockerLabels, logger);
   let networkError: string | undefined;

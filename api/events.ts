@@ -1,8 +1,10 @@
 // Records core/v1 Events about objects, so that `kubectl describe` tells their story, the way
 // client-go's event recorder does: repeated events (same object, type, reason and message) are
 // folded into one Event whose `count` and `lastTimestamp` grow. Recording never throws and never
-// blocks the caller; writes go out one at a time in the background and are dropped (with a
-// count) if they pile up, so a flood of events cannot stall a controller or the agent.
+// blocks the caller; writes go out one at a time in the background and are dropped if they pile
+// up (as client-go's recorder drops when its queue of 1,000 is full), so a flood of events cannot
+// stall a controller or the agent. Drops are counted and reported (`onDropped`), at most once per
+// `dropReportMs`, so that an operator learns that events are missing and why.
 
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './client.js';
@@ -26,22 +28,40 @@ interface Recorded {
   count: number;
 }
 
+/** What a component logs when `onDropped` tells it of dropped events. */
+export const EVENTS_DROPPED = 'events dropped: more were waiting to be written than the API server took';
+
+export interface EventRecorderOptions {
+  /** Events waiting to be written before new ones are dropped (default 1,000, as client-go). */
+  maxPending?: number;
+  /** Repeated events remembered for folding (default 4,096). */
+  maxRemembered?: number;
+  onError?: (err: unknown) => void;
+  /** Told how many events were dropped: `dropReportMs` after the first drop, then again while drops go on. */
+  onDropped?: (count: number) => void;
+  /** Default 10 s. */
+  dropReportMs?: number;
+}
+
 export class EventRecorder {
   private readonly recent = new Map<string, Recorded>();
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** Events dropped since the recorder was made. */
   dropped = 0;
+  private droppedUnreported = 0;
+  private dropReport: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: KubeClient,
     private readonly source: EventSource,
-    private readonly options: { maxPending?: number; maxRemembered?: number; onError?: (err: unknown) => void } = {},
+    private readonly options: EventRecorderOptions = {},
   ) {}
 
   /** Records an event about `object` (any kind); returns at once. */
   event(object: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
     if (this.pending >= (this.options.maxPending ?? 1000)) {
-      this.dropped++;
+      this.drop();
       return;
     }
     this.pending++;
@@ -49,6 +69,18 @@ export class EventRecorder {
       .then(() => this.write(object, type, reason, message, fieldPath))
       .catch((err: unknown) => this.options.onError?.(err))
       .finally(() => this.pending--);
+  }
+
+  private drop(): void {
+    this.dropped++;
+    this.droppedUnreported++;
+    // One report per window: a flood of drops is one line, not one per event.
+    this.dropReport ??= setTimeout(() => {
+      const count = this.droppedUnreported;
+      this.droppedUnreported = 0;
+      this.dropReport = undefined;
+      this.options.onDropped?.(count);
+    }, this.options.dropReportMs ?? 10_000).unref();
   }
 
   /** Resolves when every event recorded so far has been written (for tests and shutdown). */

@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../api/client.js';
-import { EventRecorder } from '../../api/events.js';
+import { EventRecorder, EVENTS_DROPPED } from '../../api/events.js';
 import { SharedInformers } from '../../api/shared-informers.js';
 import type { LeaderElectionConfig } from '../leaderelection/config.js';
 import { LeaderElector } from '../leaderelection/elector.js';
@@ -99,6 +99,7 @@ export function startControllerManager(options: ControllerManagerOptions): Contr
         informers,
         recorder: new EventRecorder(client, { component: eventComponent(controller), host }, {
           onError: (err) => logger.debug({ err, controller: controller.name }, 'event not recorded'),
+          onDropped: (count) => logger.warn({ controller: controller.name, dropped: count }, EVENTS_DROPPED),
         }),
         logger: logger.child({ controller: controller.name }),
       };
