@@ -8,9 +8,10 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Labels } from '../../api/labels.js';
 import { isPodTerminal } from '../controllers/pods/pod-state.js';
-import type { ClusterView } from './framework.js';
+import type { ClusterView, NodeCounts } from './framework.js';
 import { NodeInfo } from './node-info.js';
 import { podInfoOf, podKey, stillDescribes } from './pod-info.js';
+import { HARD_TAINT_EFFECTS } from './tolerations.js';
 import type { PodInfo } from './pod-info.js';
 
 const NO_NODES: ReadonlyMap<NodeInfo, number> = new Map();
@@ -29,6 +30,7 @@ export class SchedulerCache implements ClusterView {
   private readonly namespaces = new Map<string, Labels>();
   /** Controller owner uid → the nodes with pods of that owner → how many. */
   private readonly owners = new Map<string, Map<NodeInfo, number>>();
+  readonly nodeCounts: NodeCounts = { cordoned: 0, notReady: 0, noScheduleTainted: 0, preferNoScheduleTainted: 0 };
 
   /** Nodes with a Node object, sorted by name (a stable order for the rotating start). */
   get nodeList(): readonly NodeInfo[] {
@@ -72,13 +74,16 @@ export class SchedulerCache implements ClusterView {
   setNode(node: Node): void {
     const name = node.metadata?.name ?? '';
     const info = this.nodeEntry(name);
-    if (!info.node) this.list = undefined;
+    if (info.node) this.countNode(info, -1);
+    else this.list = undefined;
     info.setNode(node);
+    this.countNode(info, +1);
   }
 
   deleteNode(name: string): void {
     const info = this.nodes.get(name);
     if (!info) return;
+    if (info.node) this.countNode(info, -1);
     this.list = undefined;
     // Pods still bound to a deleted node keep their entry until they go (a ghost node).
     if (info.podCount === 0) this.nodes.delete(name);
@@ -145,6 +150,14 @@ export class SchedulerCache implements ClusterView {
     node.addPod(info);
     this.countOwner(info, node, +1);
     if (info.requiredAntiAffinity.length > 0) this.antiAffinityPods.set(info.key, info);
+  }
+
+  private countNode(info: NodeInfo, delta: number): void {
+    const counts = this.nodeCounts;
+    if (info.unschedulable) counts.cordoned += delta;
+    if (info.ready !== 'True') counts.notReady += delta;
+    if (info.taints.some((t) => HARD_TAINT_EFFECTS.includes(t.effect))) counts.noScheduleTainted += delta;
+    if (info.taints.some((t) => t.effect === 'PreferNoSchedule')) counts.preferNoScheduleTainted += delta;
   }
 
   private countOwner(info: PodInfo, node: NodeInfo, delta: number): void {

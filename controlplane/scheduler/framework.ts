@@ -8,10 +8,26 @@ import type { Labels } from '../../api/labels.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
 
+/**
+ * How many nodes of `nodeList` have what some plugins look for. A plugin that could object to
+ * (or prefer) no node steps aside for the pod: on a healthy cluster the filters for cordons,
+ * readiness and taints then cost nothing per node (a quarter of a placement over 1,000 nodes).
+ */
+export interface NodeCounts {
+  cordoned: number;
+  /** Nodes whose Ready condition is not True. */
+  notReady: number;
+  /** Nodes with at least one NoSchedule or NoExecute taint. */
+  noScheduleTainted: number;
+  /** Nodes with at least one PreferNoSchedule taint. */
+  preferNoScheduleTainted: number;
+}
+
 /** What plugins may read about the cluster besides the node they judge. */
 export interface ClusterView {
   /** Nodes that exist (their Node object is known), in a stable order. */
   readonly nodeList: readonly NodeInfo[];
+  readonly nodeCounts: Readonly<NodeCounts>;
   nodeInfo(name: string): NodeInfo | undefined;
   namespaceLabels(namespace: string): Labels | undefined;
   /** Bound (or assumed) pods that carry required pod anti-affinity terms. */

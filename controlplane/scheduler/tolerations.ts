@@ -8,6 +8,9 @@ export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 
+/** The taint effects that keep new pods off a node (PreferNoSchedule only lowers its score). */
+export const HARD_TAINT_EFFECTS: readonly string[] = ['NoSchedule', 'NoExecute'];
+
 /**
  * A toleration matches a taint when the effects agree (an empty effect matches all) and either
  * it names the taint's key (operator Exists: any value; Equal, the default: the same value) or

@@ -189,3 +189,26 @@ describe('sameJson', () => {
     assert.equal(sameJson('1', 1), false);
   });
 });
+
+describe('node counts', () => {
+  test('follow cordons, readiness and taints as nodes change and go', () => {
+    const cache = cacheOf([node('a'), node('b')]);
+    assert.deepEqual(cache.nodeCounts, { cordoned: 0, notReady: 0, noScheduleTainted: 0, preferNoScheduleTainted: 0 });
+    cache.setNode(node('a', { unschedulable: true, taints: [{ key: 'x', effect: 'NoExecute' }, { key: 'y', effect: 'NoSchedule' }] }));
+    cache.setNode(node('b', { ready: 'Unknown', taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] }));
+    cache.setNode(node('c', { ready: 'missing' }));
+    assert.deepEqual(cache.nodeCounts, { cordoned: 1, notReady: 2, noScheduleTainted: 1, preferNoScheduleTainted: 1 }, 'a node counts once per kind');
+    cache.setNode(node('a'));
+    cache.setNode(node('b', { ready: 'False' }));
+    assert.deepEqual(cache.nodeCounts, { cordoned: 0, notReady: 2, noScheduleTainted: 0, preferNoScheduleTainted: 0 });
+    // A deleted node no longer counts, even while pods bound to it keep its entry.
+    cache.setBoundPod(pod('p', { nodeName: 'b' }));
+    cache.deleteNode('b');
+    cache.deleteNode('c');
+    cache.deleteNode('c');
+    assert.deepEqual(cache.nodeCounts, { cordoned: 0, notReady: 0, noScheduleTainted: 0, preferNoScheduleTainted: 0 });
+    cache.setNode(node('b', { ready: 'False' }));
+    assert.equal(cache.nodeCounts.notReady, 1, 'a node that comes back counts again');
+  });
+});
+

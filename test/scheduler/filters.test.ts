@@ -11,13 +11,12 @@ import { nodeReady } from '../../controlplane/scheduler/filters/node-ready.js';
 import { nodeUnschedulable } from '../../controlplane/scheduler/filters/node-unschedulable.js';
 import { resourcesFit } from '../../controlplane/scheduler/filters/resources-fit.js';
 import { taintToleration } from '../../controlplane/scheduler/filters/taint-toleration.js';
-import type { SchedulerCache } from '../../controlplane/scheduler/cache.js';
 import { cacheOf, info, node, nodeInfo, pod } from './fixtures.js';
 import type { NodeShape } from './fixtures.js';
 
-/** What `filter` says about `p` on a node of `shape` (with `bound` pods on it); [] = fits. */
-function judge(filter: FilterPlugin, p: Pod, shape: NodeShape = {}, bound: Pod[] = [], cache: SchedulerCache = cacheOf([])): readonly string[] {
-  const check = filter.forPod(info(p), cache);
+/** What `filter` says about `p` on a node of `shape` (with `bound` pods on it) in a cluster of that node; [] = fits. */
+function judge(filter: FilterPlugin, p: Pod, shape: NodeShape = {}, bound: Pod[] = []): readonly string[] {
+  const check = filter.forPod(info(p), cacheOf([node('n1', shape)]));
   if (!check) return [];
   return check(nodeInfo(node('n1', shape), ...bound));
 }
@@ -194,3 +193,19 @@ describe('InterPodAffinity', () => {
     assert.deepEqual(first(empty.nodeInfo('n1')!), []);
   });
 });
+
+describe('filters that could refuse no node', () => {
+  test('step aside on a cluster without cordoned, unready or tainted nodes, and not otherwise', () => {
+    const healthy = cacheOf([node('a'), node('b', { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] })]);
+    for (const filter of [nodeUnschedulable, nodeReady, taintToleration]) {
+      assert.equal(filter.forPod(info(pod('p')), healthy), undefined, filter.name);
+    }
+    const cordoned = cacheOf([node('a'), node('b', { unschedulable: true })]);
+    assert.ok(nodeUnschedulable.forPod(info(pod('p')), cordoned));
+    const unready = cacheOf([node('a'), node('b', { ready: 'Unknown' })]);
+    assert.ok(nodeReady.forPod(info(pod('p')), unready));
+    const tainted = cacheOf([node('a'), node('b', { taints: [{ key: 'x', effect: 'NoExecute' }] })]);
+    assert.ok(taintToleration.forPod(info(pod('p')), tainted));
+  });
+});
+

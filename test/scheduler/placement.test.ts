@@ -48,11 +48,11 @@ describe('scores', () => {
   });
 
   test('PreferNoSchedule taints lower a node unless tolerated', () => {
-    const tainted = nodeInfo(node('t', { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] }));
-    const clean = nodeInfo(node('c'));
-    assert.deepEqual(scores(taintPreferenceScore, pod('p'), [tainted, clean]), [0, 100]);
+    // nodeList is in name order: clean, then tainted.
+    const cluster = cacheOf([node('tainted', { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] }), node('clean')]);
+    assert.deepEqual(scores(taintPreferenceScore, pod('p'), cluster.nodeList, cluster), [100, 0]);
     const tolerant = pod('p', { spec: { tolerations: [{ key: 'spot', operator: 'Exists', effect: 'PreferNoSchedule' }] } });
-    assert.deepEqual(scores(taintPreferenceScore, tolerant, [tainted, clean]), [100, 100]);
+    assert.deepEqual(scores(taintPreferenceScore, tolerant, cluster.nodeList, cluster), [100, 100]);
   });
 
   test('preferred node affinity adds the weights of matching terms', () => {

@@ -24,7 +24,8 @@ export function conditionTaint(node: NodeInfo): Taint | undefined {
 
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
-  forPod(pod) {
+  forPod(pod, cluster) {
+    if (cluster.nodeCounts.notReady === 0) return undefined;
     const toleratesNotReady = tolerates(pod.tolerations, NOT_READY);
     const toleratesUnreachable = tolerates(pod.tolerations, UNREACHABLE);
     return (node) => {

@@ -11,8 +11,8 @@ const UNSCHEDULABLE = [REASON_UNSCHEDULABLE];
 
 export const nodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
-  forPod(pod) {
-    if (tolerates(pod.tolerations, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' })) return undefined;
+  forPod(pod, cluster) {
+    if (cluster.nodeCounts.cordoned === 0 || tolerates(pod.tolerations, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' })) return undefined;
     return (node) => (node.unschedulable ? UNSCHEDULABLE : FITS);
   },
 };

@@ -9,7 +9,9 @@ import { tolerates } from '../tolerations.js';
 export const taintPreferenceScore: ScorePlugin = {
   name: 'TaintToleration',
   weight: 3,
-  forPod(pod) {
+  forPod(pod, cluster) {
+    // Without such taints every node scores the same, which changes no choice.
+    if (cluster.nodeCounts.preferNoScheduleTainted === 0) return undefined;
     // Only tolerations that could apply to PreferNoSchedule count (kube-scheduler's rule).
     const relevant: Toleration[] = pod.tolerations.filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     return {
