@@ -11,7 +11,7 @@ import { parseLabelSelector } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/objects.js';
 import { resourceFor } from '../../../api/resources.js';
 import type { GroupVersionKind, ResourceType } from '../../../api/resources.js';
-import { addWarnings, decodeObject, EncodedJson, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
+import { addWarnings, decodeObject, EncodedJson, isPlainJson, negotiate, readBody, readBodyBytes, sendJson, sendObject } from '../http.js';
 import type { ResponseFormat } from '../http.js';
 import { applyPatch } from '../patch/index.js';
 import { parseResourceVersion } from '../registry/codec.js';
@@ -97,7 +97,7 @@ export async function handleResource(
         return sendObject(res, 200, scale, negotiate(accept, { tableAllowed: false }));
       }
       const format = negotiate(accept, { tableAllowed: true });
-      if (format.as === 'object' && format.media === 'json') {
+      if (isPlainJson(format)) {
         const got = await registry.getJson(namespace, name!);
         return sendJson(res, 200, typeof got === 'string' ? new EncodedJson(got) : got);
       }
@@ -113,7 +113,7 @@ export async function handleResource(
         continueToken: query.get('continue') ?? undefined,
         resourceVersion: query.get('resourceVersion') ?? undefined,
         resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
-        encoded: format.as === 'object' && format.media === 'json',
+        encoded: isPlainJson(format),
         shared: true,
       };
       const result = await registry.list(namespace, listQuery);
@@ -229,7 +229,7 @@ export async function handleResource(
  * object is not serialised a second time.
  */
 function asServed(registry: Registry, obj: unknown, format: ResponseFormat): unknown {
-  if (format.as !== 'object' || format.media !== 'json') return obj;
+  if (!isPlainJson(format)) return obj;
   const text = registry.encoded(obj as KubeObject);
   return text === undefined ? obj : new EncodedJson(text);
 }
