@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AgentHarness } from './harness.js';
+import { eventually } from '../helpers/cluster.js';
 import { condition, containerStatus, shell, startAgentHarness } from './harness.js';
 
 describe('agent: probes', () => {
@@ -40,8 +41,10 @@ describe('agent: probes', () => {
     const ready = unready.status.conditions.find((c: any) => c.type === 'Ready');
     assert.equal(ready.reason, 'ContainersNotReady');
     assert.equal(ready.message, 'containers with unready status: [web]');
-    const messages = (await h.events('http-ready')).filter((e) => e.reason === 'Unhealthy').map((e) => e.message);
-    assert.ok(messages.includes('Readiness probe failed: HTTP probe failed with statuscode: 404'), messages.join('\n'));
+    // The event is written in the background, after the status.
+    const unhealthy = 'Readiness probe failed: HTTP probe failed with statuscode: 404';
+    const messages = async () => (await h.events('http-ready')).filter((e) => e.reason === 'Unhealthy').map((e) => e.message);
+    await eventually(async () => ((await messages()).includes(unhealthy) ? true : undefined), 10_000, 'the Unhealthy event');
   });
 
   test('a tcpSocket readiness probe waits for the port to open', async () => {
@@ -50,7 +53,8 @@ describe('agent: probes', () => {
       spec: {
         nodeName: h.nodeName,
         containers: [
-          shell('main', image, 'sleep 2; mkdir -p /www; exec httpd -f -p 9000 -h /www', {
+          // Long enough for a loaded machine to report the container running before the port opens.
+          shell('main', image, 'sleep 5; mkdir -p /www; exec httpd -f -p 9000 -h /www', {
             readinessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1 },
           }),
         ],
@@ -92,7 +96,7 @@ describe('agent: probes', () => {
       spec: {
         nodeName: h.nodeName,
         containers: [
-          shell('main', image, 'sleep 3; touch /tmp/started; exec sleep 3600', {
+          shell('main', image, 'sleep 6; touch /tmp/started; exec sleep 3600', {
             startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 20 },
             // Would kill the container at once if it ran before the startup probe passed.
             livenessProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 1 },
@@ -120,7 +124,6 @@ describe('agent: probes', () => {
     });
     const pod = await h.waitForPod('bad-port', (p) => (containerStatus(p, 'main')?.state?.running ? p : undefined), 20_000, 'running');
     assert.equal(condition(pod, 'Ready'), 'False');
-    const { eventually } = await import('../helpers/cluster.js');
     const event = await eventually(async () => (await h.events('bad-port')).find((e) => e.reason === 'Unhealthy'), 10_000, 'Unhealthy event');
     assert.equal(event.message, 'Readiness probe errored: port "metrics" not found in container main');
     assert.equal(condition(await h.getPod('bad-port'), 'Ready'), 'False');

@@ -64,11 +64,13 @@ describe('agent: restarts', () => {
     const ordered = [...runs.values()].sort((a, b) => a.started - b.started);
     assert.ok(ordered.length >= 5, `only ${ordered.length} runs seen`);
     const gaps = ordered.slice(1).map((run, i) => run.started - ordered[i]!.finished);
-    // The first restart is immediate; then 1 s, 2 s, 4 s (the test's base is 1 s, doubling).
-    assert.ok(gaps[0]! < 900, `gaps ${gaps}`);
-    assert.ok(gaps[1]! >= 800 && gaps[1]! < 2500, `gaps ${gaps}`);
-    assert.ok(gaps[2]! >= 1800 && gaps[2]! < 3800, `gaps ${gaps}`);
-    assert.ok(gaps[3]! >= 3600 && gaps[3]! < 6500, `gaps ${gaps}`);
+    // The first restart is immediate; then 1 s, 2 s, 4 s (the test's base is 1 s, doubling). The
+    // lower bounds are the back-off; the upper ones leave room for a loaded Docker engine's create
+    // and start.
+    assert.ok(gaps[0]! < 2000, `gaps ${gaps}`);
+    assert.ok(gaps[1]! >= 800 && gaps[1]! < 3500, `gaps ${gaps}`);
+    assert.ok(gaps[2]! >= 1800 && gaps[2]! < 4800, `gaps ${gaps}`);
+    assert.ok(gaps[3]! >= 3600 && gaps[3]! < 7500, `gaps ${gaps}`);
     const pod = await h.getPod('crasher');
     const uid = pod.metadata.uid;
     assert.ok(waitingMessages.has(`back-off 2s restarting failed container=main pod=crasher_default(${uid})`), [...waitingMessages].join('\n'));

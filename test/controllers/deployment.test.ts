@@ -207,7 +207,8 @@ describe('Deployment controller', () => {
   });
 
   test('a rollout without progress for progressDeadlineSeconds fails kubectl rollout status', async () => {
-    await c.kubectl(['apply', '-f', '-'], { input: manifest('stuck', { replicas: 2, extraSpec: { progressDeadlineSeconds: 3 } }) });
+    // lastUpdateTime is in whole seconds: 6 s leaves the first rollout room to finish under load.
+    await c.kubectl(['apply', '-f', '-'], { input: manifest('stuck', { replicas: 2, extraSpec: { progressDeadlineSeconds: 6 } }) });
     assert.equal((await c.kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=30s'])).code, 0);
     await c.kubectl(['set', 'image', 'deployment/stuck', 'c=never-ready']);
     const status = await c.kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=30s']);

@@ -93,12 +93,25 @@ describe('HorizontalPodAutoscaler controller', () => {
     assert.match(listed.stdout, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\n/);
     assert.match(listed.stdout, /\nweb\s+Deployment\/web\s+cpu: <unknown>\/50%\s+1\s+4\s+\d+\s+\S+\n$/);
 
-    // 90m of a 100m request: 90% against 50% asks for ceil(1.8 × 1) = 2 pods.
+    // 90m of a 100m request: 90% against 50% asks for ceil(1.8 × 1) = 2 pods. The status of the
+    // sync that rescaled lasts only until the next sync (300 ms here), so the test takes it from a
+    // watch: a poll on a loaded machine can miss it.
+    const watching = new AbortController();
+    const versions: Hpa[] = [];
+    const from = (await hpa('web')).metadata?.resourceVersion;
+    const watch = (async () => {
+      try {
+        const options = { signal: watching.signal, fieldSelector: 'metadata.name=web', resourceVersion: from };
+        for await (const ev of client.watch<Hpa>(hpas, 'default', options)) if (ev.type === 'MODIFIED') versions.push(ev.object);
+      } catch {
+        // aborted
+      }
+    })();
     cpuUsage.set('web-a', 90);
-    const scaled = await eventually(async () => {
-      const h = await hpa('web');
-      return h.status?.desiredReplicas === 2 ? h : undefined;
-    }, 10_000, 'the HPA to scale to 2');
+    const scaled = await eventually(() => versions.find((h) => h.status?.desiredReplicas === 2), 10_000, 'the HPA to scale to 2').finally(async () => {
+      watching.abort();
+      await watch;
+    });
     assert.equal(((await client.get(deployments, 'default', 'web'))['spec'] as { replicas: number }).replicas, 2);
     assert.equal(scaled.status?.currentReplicas, 1);
     assert.ok(scaled.status?.lastScaleTime);

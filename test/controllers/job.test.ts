@@ -173,7 +173,8 @@ describe('Job controller', () => {
   });
 
   test('activeDeadlineSeconds stops a Job that runs too long', async () => {
-    await client.create(jobs, 'default', job('run-forever', { parallelism: 2, completions: 4, activeDeadlineSeconds: 2 }));
+    // startTime is in whole seconds, so the deadline may come up to 1 s early: 4 s leaves time to see both pods run.
+    await client.create(jobs, 'default', job('run-forever', { parallelism: 2, completions: 4, activeDeadlineSeconds: 4 }));
     await eventually(async () => ((await listPods(client, 'default', 'task=run-forever')).filter(isActive).length === 2 ? true : undefined), 10_000, 'two running pods');
     const status = await eventually(async () => {
       const s = await jobStatus(client, 'run-forever');

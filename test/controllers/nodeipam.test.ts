@@ -11,7 +11,7 @@ import { startControllerManager } from '../../controlplane/controllers/manager.j
 import { CidrSet } from '../../controlplane/controllers/nodeipam/cidr-set.js';
 import { nodeIpamController } from '../../controlplane/controllers/nodeipam/controller.js';
 import { eventually } from '../helpers/cluster.js';
-import { FAST_ELECTION, startControlledCluster } from '../scheduler/controlled-cluster.js';
+import { TEST_ELECTION, startControlledCluster } from '../scheduler/controlled-cluster.js';
 import type { ControlledCluster } from '../scheduler/controlled-cluster.js';
 
 const nodes = resourceFor('', 'nodes');
@@ -64,7 +64,7 @@ describe('nodeipam controller', () => {
       client: t.client,
       controllers: [nodeIpamController({ clusterCidr: '10.99.0.0/22', nodeCidrMaskSize: 24 })],
       logger: pino({ level: 'silent' }),
-      election: FAST_ELECTION,
+      election: TEST_ELECTION,
     });
     try {
       await restarted.whenLeading();

@@ -81,7 +81,9 @@ describe('ReplicaSet controller', () => {
   });
 
   test('status counts ready pods, and available ones only after minReadySeconds', async () => {
-    await client.create(replicasets, 'default', replicaSet('slow', 2, { minReadySeconds: 2 }));
+    // Ready's lastTransitionTime is in whole seconds: 5 s leaves at least 4 s to see the pods
+    // ready but not yet available on a loaded machine.
+    await client.create(replicasets, 'default', replicaSet('slow', 2, { minReadySeconds: 5 }));
     const pods = await eventually(async () => {
       const items = await listPods(client, 'default', 'app=slow');
       return items.length === 2 ? items : undefined;
@@ -94,7 +96,7 @@ describe('ReplicaSet controller', () => {
       const s = await status(client, 'slow');
       return s.readyReplicas === 2 && (s.availableReplicas ?? 0) === 0 ? s : undefined;
     }, 5_000, 'ready but not yet available');
-    await eventually(async () => ((await status(client, 'slow')).availableReplicas === 2 ? true : undefined), 6_000, 'available after minReadySeconds');
+    await eventually(async () => ((await status(client, 'slow')).availableReplicas === 2 ? true : undefined), 12_000, 'available after minReadySeconds');
   });
 
   test('scales down by deleting unscheduled, then not-ready pods, keeping the ready one', async () => {

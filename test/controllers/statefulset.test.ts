@@ -310,7 +310,12 @@ describe('StatefulSet controller', () => {
     assert.equal(adopted.metadata?.uid, orphan.metadata?.uid, 'the same pod');
     assert.equal(adopted.metadata?.ownerReferences?.[0]?.uid, set.metadata.uid);
     assert.equal(adopted.metadata?.labels?.['apps.kubernetes.io/pod-index'], '0');
-    assert.deepEqual(await eventMessages('adopt', 'SuccessfulUpdate'), ['update Pod adopt-0 in StatefulSet adopt successful']);
+    // The event is written after the label patch, in the background.
+    const updated = await eventually(async () => {
+      const messages = await eventMessages('adopt', 'SuccessfulUpdate');
+      return messages.length > 0 ? messages : undefined;
+    }, 10_000, 'the SuccessfulUpdate event');
+    assert.deepEqual(updated, ['update Pod adopt-0 in StatefulSet adopt successful']);
     await eventually(async () => ((await setOf('adopt')).status?.readyReplicas === 1 ? true : undefined), 10_000, 'status counts it');
     assert.equal((await podOrUndefined('stray'))?.metadata?.ownerReferences, undefined);
     assert.deepEqual(await names('adopt'), ['adopt-0', 'stray']);

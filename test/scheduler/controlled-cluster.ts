@@ -1,4 +1,4 @@
-// A test cluster whose control plane runs the given controllers (leader-elected, fast timings),
+// A test cluster whose control plane runs the given controllers (leader-elected, TEST_ELECTION),
 // an admin client for the test, and hollow nodes. Everything goes with `close()`.
 
 import { KubeClient } from '../../api/client.js';
@@ -11,7 +11,13 @@ import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
 import { HollowNodes } from './hollow-nodes.js';
 
-export const FAST_ELECTION: LeaderElectionConfig = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 100 };
+/**
+ * Leader election for tests: a candidate polls every 100 ms, so a leader that stops (and releases
+ * the Lease) is replaced at once; the 2 s renew deadline keeps a leader through the stalls of a
+ * loaded CI machine (with 400 ms, one stall ended a term in the middle of a test). A test that
+ * asserts a handover faster than `leaseDurationMs` shows the Lease was released, not expired.
+ */
+export const TEST_ELECTION: LeaderElectionConfig = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 100 };
 
 export interface ControlledCluster {
   cluster: TestCluster;
@@ -25,7 +31,7 @@ export function adminClient(cluster: TestCluster): KubeClient {
 }
 
 export async function startControlledCluster(controllers: Controller[], config: Partial<ControlPlaneConfig> = {}): Promise<ControlledCluster> {
-  const cluster = await startTestCluster({ controllerManager: { only: controllers, election: FAST_ELECTION }, ...config });
+  const cluster = await startTestCluster({ controllerManager: { only: controllers, election: TEST_ELECTION }, ...config });
   await cluster.controlPlane.controllerManager!.whenLeading();
   const client = adminClient(cluster);
   const nodes = new HollowNodes(client);
