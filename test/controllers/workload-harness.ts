@@ -32,15 +32,19 @@ export function adminClient(c: TestCluster): KubeClient {
   return new KubeClient({ server: c.url, token: c.controlPlane.adminToken, caPem: c.controlPlane.caCertPem });
 }
 
-/**
- * Starts `controllers` with their own informers. `informerClient` lets a test slow down what
- * the informers see (e.g. a client whose watch events arrive late).
- */
-export async function startControllers(
-  c: TestCluster,
-  controllers: Controller[],
-  options: { informerClient?: KubeClient; identity?: string } = {},
-): Promise<RunningControllers> {
+export interface ControllerOptions {
+  /** What the informers read through: e.g. a client whose watch events arrive late. */
+  informerClient?: KubeClient;
+  identity?: string;
+  /**
+   * The client the controllers write through, made from the fenced one (e.g. a client that lets
+   * the test act just before a controller's write). `stop()` closes it.
+   */
+  controllerClient?: (fenced: KubeClient) => KubeClient;
+}
+
+/** Starts `controllers` with their own informers. */
+export async function startControllers(c: TestCluster, controllers: Controller[], options: ControllerOptions = {}): Promise<RunningControllers> {
   const client = adminClient(c);
   const identity = options.identity ?? 'test-controller-manager';
   const leaseName = `workloads-${identity}`;
@@ -55,7 +59,7 @@ export async function startControllers(
   const fenced = client.fenced({ namespace: 'kube-system', name: leaseName }, identity);
   const informers = new SharedInformers(options.informerClient ?? client, { minBackoffMs: 100, maxBackoffMs: 1000 });
   const recorder = new EventRecorder(client, { component: 'skiff-controller-manager' });
-  const ctx: ControllerContext = { client: fenced, informers, recorder, logger: pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' }) };
+  const ctx: ControllerContext = { client: options.controllerClient?.(fenced) ?? fenced, informers, recorder, logger: pino({ level: process.env['SKIFF_TEST_LOG'] ?? 'silent' }) };
   const abort = new AbortController();
   // Every informer and worker pool listens on this one signal.
   setMaxListeners(100, abort.signal);
@@ -69,6 +73,8 @@ export async function startControllers(
       await Promise.allSettled(runs);
       await informers.stopped();
       await recorder.flush();
+      // The fenced client shares `client`'s connections (closing it does nothing); a wrapper may not.
+      await ctx.client.close();
       await client.close();
       if (options.informerClient) await options.informerClient.close();
     },
@@ -316,9 +322,10 @@ export async function startSimulatedCluster(
   controllers: Controller[],
   nodes: Record<string, Parameters<typeof createNode>[2]>,
   simulatorOptions: SimulatorOptions,
+  controllerOptions: ControllerOptions = {},
 ): Promise<SimulatedCluster> {
   const c = await startTestCluster();
-  const run = await startControllers(c, controllers);
+  const run = await startControllers(c, controllers, controllerOptions);
   const client = run.client;
   for (const [name, options] of Object.entries(nodes)) await createNode(client, name, options);
   const simulator = new PodSimulator(client, simulatorOptions);
