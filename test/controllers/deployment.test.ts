@@ -1,7 +1,8 @@
 // The Deployment controller (with the ReplicaSet controller) against a real API server and the
-// real kubectl: rollouts within maxSurge/maxUnavailable, Recreate, rollout status/history/undo,
-// pause/resume, the progress deadline and the revision history limit. A simulator plays the
-// scheduler and agents (binds pods, reports them ready, finishes graceful deletions).
+// real kubectl: rollouts within maxSurge/maxUnavailable, minReadySeconds, Recreate, rollout
+// status/history/undo, pause/resume, the progress deadline and the revision history limit. A
+// simulator plays the scheduler and agents (binds pods, reports them ready, finishes graceful
+// deletions).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -35,6 +36,13 @@ function manifest(name: string, options: { replicas?: number; image?: string; st
 
 function isReady(pod: KubeObject): boolean {
   return ((pod['status'] as any)?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** When the pod last became ready (ms), from its Ready condition: whole seconds, rounded down. */
+function readySince(pod: KubeObject): number {
+  const cond = ((pod['status'] as any)?.conditions ?? []).find((x: any) => x.type === 'Ready' && x.status === 'True');
+  assert.ok(cond, `pod ${pod.metadata?.name} is ready`);
+  return Date.parse(cond.lastTransitionTime);
 }
 
 function live(pods: KubeObject[]): KubeObject[] {
@@ -242,6 +250,65 @@ describe('Deployment controller', () => {
     assert.equal(overlap, false, 'old and new pods never existed together (terminating ones included)');
     const pods = live(await listPods(client, 'default', 'app=batch'));
     assert.deepEqual(pods.map(imageOf), ['busybox:2', 'busybox:2']);
+  });
+
+  test('minReadySeconds: a pod counts as available only once ready that long, and maxUnavailable 0 keeps old pods until new ones are', async () => {
+    const minReadySeconds = 3;
+    // Ready conditions carry whole seconds (rounded down), so a pod may look up to 1 s older.
+    const slackMs = 1000;
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    const applied = await c.kubectl(['apply', '-f', '-'], { input: manifest('patient', { replicas: 2, strategy, extraSpec: { minReadySeconds } }) });
+    assert.equal(applied.code, 0, applied.stderr);
+    const firstAvailableAt = await eventually(async () => {
+      const d = await client.get(deployments, 'default', 'patient');
+      return ((d['status'] as any)?.availableReplicas ?? 0) > 0 ? Date.now() : undefined;
+    }, 30_000, 'a pod available');
+    const earliestReady = Math.min(...live(await listPods(client, 'default', 'app=patient')).map(readySince));
+    assert.ok(
+      firstAvailableAt >= earliestReady + minReadySeconds * 1000 - slackMs,
+      `a pod counted as available ${firstAvailableAt - earliestReady} ms after the first became ready (minReadySeconds ${minReadySeconds})`,
+    );
+    assert.equal((await c.kubectl(['rollout', 'status', 'deployment/patient', '--timeout=60s'])).code, 0);
+    const [rs] = await ownedReplicaSets(client, 'patient');
+    assert.equal((rs!['spec'] as any).minReadySeconds, minReadySeconds, 'the ReplicaSet counts availability the same way');
+
+    // Roll out a new template, noting when each old pod starts to go and the fewest ready pods.
+    const oldPods = live(await listPods(client, 'default', 'app=patient')).map((p) => p.metadata!.name!);
+    assert.equal(oldPods.length, 2);
+    const goneAt = new Map<string, number>();
+    let minReady = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const pods = await listPods(client, 'default', 'app=patient');
+        const at = Date.now();
+        minReady = Math.min(minReady, live(pods).filter(isReady).length);
+        for (const name of oldPods) {
+          const pod = pods.find((p) => p.metadata!.name === name);
+          if (!goneAt.has(name) && (!pod || pod.metadata?.deletionTimestamp)) goneAt.set(name, at);
+        }
+        await sleep(20);
+      }
+    })();
+    try {
+      assert.equal((await c.kubectl(['set', 'image', 'deployment/patient', 'c=busybox:2'])).code, 0);
+      assert.equal((await c.kubectl(['rollout', 'status', 'deployment/patient', '--timeout=90s'])).code, 0);
+      await eventually(async () => {
+        const pods = live(await listPods(client, 'default', 'app=patient'));
+        return pods.length === 2 && pods.every((p) => imageOf(p) === 'busybox:2') && goneAt.size === 2 ? true : undefined;
+      }, 10_000, 'only new pods left');
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    const newPods = live(await listPods(client, 'default', 'app=patient'));
+    const earliestNewReady = Math.min(...newPods.map(readySince));
+    const firstOldGone = Math.min(...goneAt.values());
+    assert.ok(
+      firstOldGone >= earliestNewReady + minReadySeconds * 1000 - slackMs,
+      `an old pod went ${firstOldGone - earliestNewReady} ms after the first new pod became ready (minReadySeconds ${minReadySeconds})`,
+    );
+    assert.ok(minReady >= 2, `ready pods dropped to ${minReady} (replicas 2 − maxUnavailable 0)`);
   });
 
   test('revisionHistoryLimit deletes the oldest scaled-down ReplicaSets', async () => {
