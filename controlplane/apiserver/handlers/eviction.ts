@@ -15,6 +15,7 @@ import { badRequest, forbidden, StatusError, timeout } from '../../../api/errors
 import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
 import { kubeTime } from '../../../api/time.js';
+import { FenceConflict } from '../fence.js';
 import { addWarnings, sendJson } from '../http.js';
 import type { DeleteOptions, Fence, Registry } from '../registry/registry.js';
 import { dryRunParam, readObject } from './incoming.js';
@@ -48,6 +49,14 @@ function violatesBudget(cause: string, retryAfterSeconds: number): StatusError {
 
 function stillProcessing(name: string): StatusError {
   return violatesBudget(`The disruption budget ${name} is still being processed by the server.`, 10);
+}
+
+/**
+ * A conflict on the pod or budget written, which reading it again may cure; not a writer that
+ * lost its leader lease (retrying that only turns its 409 into a timeout or a 429).
+ */
+function isObjectConflict(err: unknown): boolean {
+  return isConflict(err) && !(err instanceof FenceConflict);
 }
 
 /** Pods that finished, never started, or are already going: their eviction disrupts nothing more. */
@@ -123,7 +132,7 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
       await addConditionAndDelete(pods, namespace, name, deleteOptions);
       return 'evicted';
     } catch (err) {
-      if (!isConflict(err) || clientChoseVersion || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      if (!isObjectConflict(err) || clientChoseVersion || attempt >= MAX_CONFLICT_RETRIES) throw err;
     }
   }
 
@@ -148,7 +157,7 @@ async function evictPod(registries: EvictionRegistries, namespace: string, name:
     await addConditionAndDelete(pods, namespace, name, deleteOptions);
   } catch (err) {
     // The pod changed after the budget let an unready pod go: let the client try again.
-    if (isConflict(err) && deleteOptions !== options && !clientChoseVersion) throw stillProcessing(budgets[0]!.metadata!.name!);
+    if (isObjectConflict(err) && deleteOptions !== options && !clientChoseVersion) throw stillProcessing(budgets[0]!.metadata!.name!);
     throw err;
   }
   return 'evicted';
@@ -199,7 +208,7 @@ async function takeDisruption(registry: Registry, first: Budget, podName: string
       await registry.update(budget.metadata?.namespace, name, { ...budget, status: next }, { subresource: 'status', fence });
       return;
     } catch (err) {
-      if (!isConflict(err)) throw err;
+      if (!isObjectConflict(err)) throw err;
     }
   }
   throw timeout(`couldn't update PodDisruptionBudget "${name}" due to conflicts`);
