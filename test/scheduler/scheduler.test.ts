@@ -23,6 +23,16 @@ describe('scheduler', () => {
   });
 
   const start = async () => (t = await startControlledCluster([schedulerController()]));
+  /**
+   * A scheduler that retries an unschedulable pod on its own only after 5 minutes, while a cluster
+   * change brings it back at once (at most 0.5 s after its failure): a pod placed within a test's
+   * wait was placed because of the change the test made, not by the default queue's periodic
+   * retries (1 s, 2 s, 4 s...), which would hide a missing requeue.
+   */
+  const startRetryingOnChanges = async () =>
+    (t = await startControlledCluster([schedulerController({ queue: { initialBackoffMs: 300_000, maxBackoffMs: 500, maxRetryMs: 300_000 } })]));
+  /** Well within the 5-minute retry, generous for a loaded machine. */
+  const SOON_MS = 30_000;
   const create = (name: string, shape: PodShape = {}) => {
     const p = pod(name, shape) as PodObject;
     p.metadata = { ...p.metadata, uid: undefined };
@@ -48,8 +58,8 @@ describe('scheduler', () => {
     assert.equal(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status, 'True');
   });
 
-  test('kubectl cordon keeps new pods off a node; uncordon lets them back', async () => {
-    await start();
+  test('kubectl cordon keeps new pods off a node; uncordon lets them back at once', async () => {
+    await startRetryingOnChanges();
     await t.nodes.add('n1');
     await t.nodes.add('n2');
     assert.equal((await t.cluster.kubectl(['cordon', 'n1'])).code, 0);
@@ -59,7 +69,7 @@ describe('scheduler', () => {
     const why = await scheduledCondition('pinned');
     assert.equal(why.message, "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were unschedulable.");
     assert.equal((await t.cluster.kubectl(['uncordon', 'n1'])).code, 0);
-    assert.equal(await boundNode(t.client, 'pinned'), 'n1');
+    assert.equal(await boundNode(t.client, 'pinned', 'default', SOON_MS), 'n1');
   });
 
   test('taints keep pods away unless tolerated', async () => {
@@ -126,9 +136,7 @@ describe('scheduler', () => {
   });
 
   test('a bound pod relabelled out of an anti-affinity lets the waiting pod in at once', async () => {
-    // Unschedulable pods retried a minute apart, and back 0.5 s after a failure when the cluster
-    // changes: only the relabelling can bring it back sooner.
-    t = await startControlledCluster([schedulerController({ queue: { initialBackoffMs: 60_000, maxBackoffMs: 500, maxRetryMs: 60_000 } })]);
+    await startRetryingOnChanges();
     await t.nodes.add('n1');
     const antiAffinity = {
       podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] },
@@ -139,12 +147,11 @@ describe('scheduler', () => {
     await create('db-1', { labels: { app: 'db' }, spec: { affinity: antiAffinity } });
     assert.equal((await scheduledCondition('db-1')).message, "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.");
     await t.client.patch(pods, 'default', 'db-0', { metadata: { labels: { app: 'retired' } } });
-    // boundNode waits 10 s at most: well before the next retry.
-    assert.equal(await boundNode(t.client, 'db-1'), 'n1');
+    assert.equal(await boundNode(t.client, 'db-1', 'default', SOON_MS), 'n1');
   });
 
-  test('a pod too big for any node says why (condition and event) and is placed once a node that fits joins', async () => {
-    await start();
+  test('a pod too big for any node says why (condition and event) and is placed as soon as a node that fits joins', async () => {
+    await startRetryingOnChanges();
     await t.nodes.add('small-1', { cpu: '2' });
     await t.nodes.add('small-2', { cpu: '2' });
     await create('big', { cpu: '6' });
@@ -160,8 +167,9 @@ describe('scheduler', () => {
     assert.equal((event['source'] as { component: string }).component, 'default-scheduler');
     const describe = await t.cluster.kubectl(['describe', 'pod', 'big']);
     assert.match(describe.stdout, /FailedScheduling .*0\/2 nodes are available: 2 Insufficient cpu\./);
+    // The node joins as an agent's does: created, then Ready with its allocatable resources.
     await t.nodes.add('large', { cpu: '8' });
-    assert.equal(await boundNode(t.client, 'big'), 'large');
+    assert.equal(await boundNode(t.client, 'big', 'default', SOON_MS), 'large');
     const scheduled = await eventually(async () => {
       const list = await t.client.list(events, 'default', { fieldSelector: 'involvedObject.name=big,reason=Scheduled' });
       return list.items[0];
