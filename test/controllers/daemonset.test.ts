@@ -1,7 +1,7 @@
 // The DaemonSet controller against a real API server and kubectl: one pod per eligible node
-// (nodeSelector, taints, joining and leaving nodes), daemon tolerations and node pinning,
-// ControllerRevisions, rolling updates with maxUnavailable or maxSurge, OnDelete, and the status
-// `kubectl rollout status ds` reads.
+// (nodeSelector, taints, joining and leaving nodes, the pods of a node that left deleted by pod
+// GC), daemon tolerations and node pinning, ControllerRevisions, rolling updates with
+// maxUnavailable or maxSurge, OnDelete, and the status `kubectl rollout status ds` reads.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,9 +9,10 @@ import type { KubeClient } from '../../api/client.js';
 import { resourceFor } from '../../api/resources.js';
 import type { KubeObject } from '../../api/objects.js';
 import { DaemonSetController } from '../../controlplane/controllers/daemonset/controller.js';
+import { nodeLifecycleController } from '../../controlplane/controllers/nodelifecycle/controller.js';
 import { eventually } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { createNode, listPods, nodesResource, podsResource, sleep, startSimulatedCluster } from './workload-harness.js';
+import { createNode, listPods, nodesResource, podsResource, sleep, startControllers, startSimulatedCluster } from './workload-harness.js';
 import type { SimulatedCluster } from './workload-harness.js';
 
 const daemonsets = resourceFor('apps', 'daemonsets');
@@ -55,6 +56,20 @@ async function podNodes(client: KubeClient, app: string): Promise<string[]> {
 
 async function dsStatus(client: KubeClient, name: string): Promise<any> {
   return (await client.get(daemonsets, 'default', name))['status'] ?? {};
+}
+
+/** desired, current, ready, available, updated and misscheduled, in that order. */
+async function dsCounts(client: KubeClient, name: string): Promise<string> {
+  const st = await dsStatus(client, name);
+  return [st.desiredNumberScheduled, st.currentNumberScheduled, st.numberReady, st.numberAvailable, st.updatedNumberScheduled, st.numberMisscheduled].join();
+}
+
+/** Waits until the DaemonSet's status counts (as dsCounts) are `counts`. */
+async function countsBecome(client: KubeClient, name: string, counts: number[], what: string): Promise<void> {
+  let last = '';
+  await eventually(async () => ((last = await dsCounts(client, name)) === counts.join() ? true : undefined), 20_000, what).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message} (last counts ${last}, want ${counts.join()})`);
+  });
 }
 
 describe('DaemonSet controller', () => {
@@ -110,9 +125,29 @@ describe('DaemonSet controller', () => {
     // node-c stops being an ssd node: its pod goes.
     await client.patch(nodesResource, undefined, 'node-c', { metadata: { labels: { disk: 'hdd' } } });
     await eventually(async () => ((await podNodes(client, 'ssd-only')).join() === 'node-a,node-b' ? true : undefined), 10_000, 'pod removed from node-c');
-    // node-b leaves the cluster.
+    await countsBecome(client, 'ssd-only', [2, 2, 2, 2, 2, 0], 'ssd-only on node-a and node-b only');
+    await countsBecome(client, 'agent', [4, 4, 4, 4, 4, 0], 'agent on four nodes');
+
+    // node-b leaves the cluster: the DaemonSets stop counting it at once.
     await client.delete(nodesResource, undefined, 'node-b');
-    await eventually(async () => ((await dsStatus(client, 'ssd-only')).desiredNumberScheduled === 1 ? true : undefined), 10_000, 'desired 1');
+    await countsBecome(client, 'ssd-only', [1, 1, 1, 1, 1, 0], 'ssd-only counting node-a only');
+    await countsBecome(client, 'agent', [3, 3, 3, 3, 3, 0], 'agent counting three nodes');
+    // Their pods bound to node-b are not the DaemonSet controller's to delete (nor Kubernetes'):
+    // pod GC deletes them, which in Skiff is the node lifecycle controller's part. Started only
+    // now, so that the counts above are the DaemonSet controller's own; it finds pods bound to a
+    // node it never saw and deletes them after a short quarantine.
+    const onNodeB = async () => (await client.list(podsResource, 'default', { fieldSelector: 'spec.nodeName=node-b' })).items;
+    assert.deepEqual((await onNodeB()).map((p) => p.metadata!.labels!['app']).sort(), ['agent', 'ssd-only']);
+    const podGc = await startControllers(c, [nodeLifecycleController({ gracePeriodMs: 3_600_000, monitorPeriodMs: 200 })], { identity: 'pod-gc' });
+    try {
+      await eventually(async () => ((await onNodeB()).length === 0 ? true : undefined), 20_000, 'the pods bound to node-b to be deleted');
+    } finally {
+      await podGc.stop();
+    }
+    assert.deepEqual(await podNodes(client, 'ssd-only'), ['node-a'], 'no pod for node-b, and none made again');
+    assert.deepEqual(await podNodes(client, 'agent'), ['node-a', 'node-c', 'node-hdd']);
+    await countsBecome(client, 'ssd-only', [1, 1, 1, 1, 1, 0], 'ssd-only counts unchanged');
+    await countsBecome(client, 'agent', [3, 3, 3, 3, 3, 0], 'agent counts unchanged');
   });
 
   test('a rolling update replaces pods within maxUnavailable and records a new revision; undo goes back', async () => {
