@@ -1,6 +1,7 @@
 // Node lifecycle: silent nodes become Unknown and tainted, their pods stop being Ready and are
-// evicted after their toleration; taints go when the node is back; NoExecute taints evict
-// untolerating pods at once; a deleted node's pods are deleted.
+// evicted after their toleration; nodes reporting Ready=False get the not-ready taint instead;
+// taints go when the node is back; NoExecute taints evict untolerating pods at once; a deleted
+// node's pods are deleted.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -185,5 +186,64 @@ describe('node lifecycle controller', () => {
       const left = (await t.client.list<PodObject>(pods, 'default')).items.filter((p) => p.spec?.nodeName === 'tainted');
       return left.length === 0 ? true : undefined;
     }, 5000, 'the pods of the deleted node to be deleted');
+  });
+});
+
+describe('node lifecycle controller, a node that reports Ready=False', () => {
+  // Long enough that no stall of a loaded machine passes for silence, short enough that the test
+  // outlives it: the node's Ready heartbeat never changes after Ready=False, so only its Lease
+  // renewals can keep it from being taken for unreachable.
+  const GRACE_MS = 3000;
+  const NOT_READY = 'node.kubernetes.io/not-ready';
+  let t: ControlledCluster;
+  before(async () => {
+    t = await startControlledCluster([nodeLifecycleController({ gracePeriodMs: GRACE_MS, monitorPeriodMs: 200 })]);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const create = async (name: string, tolerationSeconds: number | undefined) => {
+    const p = pod(name, { nodeName: 'sick', spec: { tolerations: [{ key: NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }] } }) as PodObject;
+    p.metadata = { ...p.metadata, uid: undefined };
+    return t.client.create<PodObject>(pods, 'default', p);
+  };
+  const getNode = (name: string) => t.client.get<NodeObject>(nodes, undefined, name);
+  const getPod = (name: string) => t.client.get<PodObject>(pods, 'default', name);
+
+  test('a node renewing its Lease but reporting Ready=False is tainted not-ready, not unreachable; pods go after their not-ready toleration or stay if they tolerate it forever; Ready=True removes the taint', async (tc) => {
+    await t.nodes.add('sick');
+    await create('short', 3);
+    await create('forever', undefined);
+
+    const reportedAt = Date.now();
+    await t.nodes.setReady('sick', 'False');
+    const taints = await eventually(async () => {
+      const list = (await getNode('sick')).spec?.taints ?? [];
+      return list.length > 0 ? list : undefined;
+    }, 10_000, 'the node to be tainted');
+    assert.deepEqual(taints.map((x) => `${x.key}:${x.effect}`), [`${NOT_READY}:NoSchedule`, `${NOT_READY}:NoExecute`]);
+    const taintedAt = Date.parse(taints[1]!.timeAdded!);
+    assert.ok(Number.isFinite(taintedAt), `timeAdded ${taints[1]!.timeAdded}`);
+
+    await eventually(async () => (await getPod('short')).metadata?.deletionTimestamp, 15_000, 'the pod tolerating not-ready for 3 s to be evicted');
+    const evictedAfter = Date.now() - taintedAt;
+    tc.diagnostic(`evicted ${evictedAfter} ms after the taint's timeAdded`);
+    assert.ok(evictedAfter >= 3000 - 1000, `evicted ${evictedAfter} ms after the taint (toleration 3 s, timeAdded has 1 s precision)`);
+    assertDisruptionTarget(await getPod('short'), 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint');
+
+    // Past the grace period since the last Ready heartbeat: the Lease alone keeps the node
+    // reachable, so it stays Ready=False as reported, with the not-ready taints only.
+    const waitMs = reportedAt + GRACE_MS + 1000 - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    const sick = await getNode('sick');
+    const ready = sick.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.deepEqual([ready?.status, ready?.reason], ['False', 'KubeletNotReady']);
+    assert.deepEqual((sick.spec?.taints ?? []).map((x) => `${x.key}:${x.effect}`), [`${NOT_READY}:NoSchedule`, `${NOT_READY}:NoExecute`]);
+    assert.equal((await getPod('forever')).metadata?.deletionTimestamp, undefined);
+
+    await t.nodes.setReady('sick', 'True');
+    await eventually(async () => ((await getNode('sick')).spec?.taints ?? []).length === 0 || undefined, 10_000, 'the not-ready taints to go');
+    assert.equal((await getPod('forever')).metadata?.deletionTimestamp, undefined);
   });
 });
