@@ -1,4 +1,4 @@
-// `skiff server`: flags → ControlPlaneConfig → startControlPlane.
+// `skiff server`: flags → ControlPlaneConfig (serverConfig) → startControlPlane.
 
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -6,6 +6,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_TOLERATION_SECONDS } from '../controlplane/apiserver/defaults/tolerations.js';
 import { DEFAULT_CONTROL_PLANE, startControlPlane } from '../controlplane/controlplane.js';
+import type { ControlPlaneConfig } from '../controlplane/controlplane.js';
 import { DEFAULT_CONTROLLERS_CONFIG } from '../controlplane/controllers/index.js';
 import { DEFAULT_LEADER_ELECTION } from '../controlplane/leaderelection/config.js';
 import { port, runUntilSignal } from './run.js';
@@ -27,6 +28,57 @@ function wholeNumber(value: string): number {
 
 function seconds(ms: number): string {
   return `${ms / 1000}s`;
+}
+
+/** `skiff server`'s flags as commander parses them (durations in milliseconds). */
+export interface ServerFlags {
+  dataDir: string;
+  bindAddress: string;
+  port: number;
+  advertiseAddress?: string;
+  serviceCidr: string;
+  serviceNodePortRange: string;
+  tlsSan?: string[];
+  logLevel: string;
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+  nodeMonitorGracePeriod: number;
+  nodeMonitorPeriod: number;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+  leaderElectLeaseDuration?: number;
+  leaderElectRenewDeadline?: number;
+  leaderElectRetryPeriod?: number;
+  disableControllerManager?: boolean;
+}
+
+/** The control plane the flags ask for (its logger aside). */
+export function serverConfig(flags: ServerFlags): ControlPlaneConfig {
+  return {
+    dataDir: resolve(flags.dataDir),
+    bindAddress: flags.bindAddress,
+    port: flags.port,
+    advertiseAddress: flags.advertiseAddress,
+    serviceCidr: flags.serviceCidr,
+    nodePortRange: flags.serviceNodePortRange,
+    tlsSans: flags.tlsSan,
+    defaultTolerationSeconds: { notReady: flags.defaultNotReadyTolerationSeconds, unreachable: flags.defaultUnreachableTolerationSeconds },
+    controllerManager: flags.disableControllerManager
+      ? undefined
+      : {
+          election: {
+            leaseDurationMs: flags.leaderElectLeaseDuration ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
+            renewDeadlineMs: flags.leaderElectRenewDeadline ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
+            retryPeriodMs: flags.leaderElectRetryPeriod ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
+          },
+          controllers: {
+            clusterCidr: flags.clusterCidr,
+            nodeCidrMaskSize: flags.nodeCidrMaskSize,
+            nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
+            nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
+          },
+        },
+  };
 }
 
 export function serverCommand(program: Command): void {
@@ -59,55 +111,9 @@ export function serverCommand(program: Command): void {
     .option('--leader-elect-retry-period <duration>', `how often the lease is renewed or tried (default ${seconds(DEFAULT_LEADER_ELECTION.retryPeriodMs)})`, duration)
     .option('--disable-controller-manager', 'serve the API only: no scheduler, no controllers')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .action(async (opts: {
-      dataDir: string;
-      bindAddress: string;
-      port: number;
-      advertiseAddress?: string;
-      serviceCidr: string;
-      serviceNodePortRange: string;
-      tlsSan?: string[];
-      logLevel: string;
-      clusterCidr: string;
-      nodeCidrMaskSize: number;
-      nodeMonitorGracePeriod: number;
-      nodeMonitorPeriod: number;
-      defaultNotReadyTolerationSeconds: number;
-      defaultUnreachableTolerationSeconds: number;
-      leaderElectLeaseDuration?: number;
-      leaderElectRenewDeadline?: number;
-      leaderElectRetryPeriod?: number;
-      disableControllerManager?: boolean;
-    }) => {
-      const logger = pino({ name: 'skiff-server', level: opts.logLevel });
-      await runUntilSignal(() =>
-        startControlPlane({
-          dataDir: resolve(opts.dataDir),
-          bindAddress: opts.bindAddress,
-          port: opts.port,
-          advertiseAddress: opts.advertiseAddress,
-          serviceCidr: opts.serviceCidr,
-          nodePortRange: opts.serviceNodePortRange,
-          tlsSans: opts.tlsSan,
-          logger,
-          defaultTolerationSeconds: { notReady: opts.defaultNotReadyTolerationSeconds, unreachable: opts.defaultUnreachableTolerationSeconds },
-          controllerManager: opts.disableControllerManager
-            ? undefined
-            : {
-                election: {
-                  leaseDurationMs: opts.leaderElectLeaseDuration ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
-                  renewDeadlineMs: opts.leaderElectRenewDeadline ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
-                  retryPeriodMs: opts.leaderElectRetryPeriod ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
-                },
-                controllers: {
-                  clusterCidr: opts.clusterCidr,
-                  nodeCidrMaskSize: opts.nodeCidrMaskSize,
-                  nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
-                  nodeMonitorPeriodMs: opts.nodeMonitorPeriod,
-                },
-              },
-        }),
-      );
+    .action(async (flags: ServerFlags) => {
+      const logger = pino({ name: 'skiff-server', level: flags.logLevel });
+      await runUntilSignal(() => startControlPlane({ ...serverConfig(flags), logger }));
     });
 
 }
