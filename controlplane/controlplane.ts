@@ -15,7 +15,7 @@ import { ensurePki, issueCertificate } from './apiserver/pki.js';
 import { ApiServer } from './apiserver/server.js';
 import type { ApiServerOptions } from './apiserver/server.js';
 import type { DefaultTolerationSeconds } from './apiserver/defaults/tolerations.js';
-import { startServerControllerManager } from './controllers/server-manager.js';
+import { checkControllerManagerSettings, startServerControllerManager } from './controllers/server-manager.js';
 import type { ControllerManagerSettings, ServerControllerManager } from './controllers/server-manager.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -70,6 +70,8 @@ function isWildcard(address: string): boolean {
 }
 
 export async function startControlPlane(config: ControlPlaneConfig): Promise<ControlPlane> {
+  // Refused before anything starts: a failure once the API serves would leave it running.
+  if (config.controllerManager) checkControllerManagerSettings(config.controllerManager);
   const logger = config.logger ?? pino({ name: 'skiff-server' });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const advertise = config.advertiseAddress ?? (isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress);

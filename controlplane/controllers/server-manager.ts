@@ -50,12 +50,17 @@ export function clientsFor(api: ApiEndpoint): { client: KubeClient; electionClie
   return { client: new KubeClient(config), electionClient: new KubeClient(config) };
 }
 
+/** Throws on settings the controller-manager could not run with: leader-election timings, controller options (the cluster CIDR…). */
+export function checkControllerManagerSettings(settings: ControllerManagerSettings): void {
+  const errors = validateLeaderElection({ ...DEFAULT_LEADER_ELECTION, ...settings.election });
+  if (errors.length > 0) throw new Error(`invalid leader election timings: ${errors.join('; ')}`);
+  if (!settings.only) allControllers(settings.controllers);
+}
+
 export function startServerControllerManager(api: ApiEndpoint, settings: ControllerManagerSettings, logger: Logger): ServerControllerManager {
   if (settings.only) return startInThisThread(api, settings.only, settings, logger);
   // Bad settings fail here, in the caller's thread, rather than in the worker.
-  const errors = validateLeaderElection({ ...DEFAULT_LEADER_ELECTION, ...settings.election });
-  if (errors.length > 0) throw new Error(`invalid leader election timings: ${errors.join('; ')}`);
-  allControllers(settings.controllers);
+  checkControllerManagerSettings(settings);
   return startInWorkerThread(api, settings, logger);
 }
 

@@ -1,8 +1,9 @@
 // `skiff server`'s control-plane flags: each reaches the configuration the server starts with,
 // absent ones give Kubernetes' defaults (Skiff's own for leader election), and bad values are
-// refused with a message that names them and a non-zero exit.
+// refused, before anything starts, with a message that names them and a non-zero exit.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,13 +119,15 @@ describe('skiff server refuses bad values', () => {
     },
   ];
   for (const { what, args, message } of cases) {
-    test(`${what}: a message and a non-zero exit`, async () => {
+    test(`${what}: a message and a non-zero exit before anything starts`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'skiff-flags-'));
       const server = runSkiff(['server', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--port', '0', ...args]);
       try {
         const code = await eventually(() => server.child.exitCode ?? undefined, 60_000, `skiff server ${args.join(' ')} to exit`);
         assert.notEqual(code, 0);
         assert.match(server.output(), message);
+        // Refused before anything started: no data directory, certificates or store left behind.
+        assert.equal(existsSync(join(dir, 'data')), false, 'the data directory was not created');
       } finally {
         await server.kill9();
         await rm(dir, { recursive: true, force: true });
