@@ -90,6 +90,19 @@ describe('API server object semantics', () => {
     assert.deepEqual(got.body, res.body);
   });
 
+  test('a Node keeps the status it is created with, as a kubelet registers it', async () => {
+    const status = { capacity: { cpu: '2', memory: '4Gi', pods: '110' }, addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] };
+    const res = await c.api('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'registered' }, status } });
+    assert.equal(res.status, 201);
+    // Allocatable defaults to the capacity.
+    assert.deepEqual(res.body.status, { ...status, allocatable: status.capacity });
+    assert.deepEqual((await c.api('GET', '/api/v1/nodes/registered')).body.status, res.body.status);
+    const bad = await c.api('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bad-capacity' }, status: { capacity: { cpu: 'lots' } } } });
+    assert.equal(bad.status, 400, 'an unparsable quantity fails decoding, as in Kubernetes');
+    assert.equal((await c.api('GET', '/api/v1/nodes/bad-capacity')).status, 404);
+    assert.equal((await c.api('DELETE', '/api/v1/nodes/registered')).status, 200);
+  });
+
   test('the answer to every write is the object as a GET then returns it, resourceVersion included', async () => {
     // Answers are the stored text with the resourceVersion spliced in, not a second serialisation.
     const path = '/apis/apps/v1/namespaces/default/deployments';

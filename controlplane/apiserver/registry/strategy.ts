@@ -152,6 +152,9 @@ export function strategyFor(r: ResourceType): Strategy {
     case '/nodes':
       return baseStrategy(r, {
         allowCreateOnUpdate: false,
+        // Nodes keep every field on create, status included: the kubelet registers its node with
+        // capacity, allocatable, addresses and nodeInfo in one request (pkg/registry/core/node).
+        prepareForCreate() {},
         selectableFields: (obj) => ({
           ...metaFields(obj, false),
           'spec.unschedulable': String((obj['spec'] as { unschedulable?: boolean } | undefined)?.unschedulable ?? false),
