@@ -9,17 +9,17 @@ import { pino } from 'pino';
 import { startAgent } from '../agent/agent.js';
 import { startAgentEndpoint } from '../agent/server/endpoint.js';
 import { AGENT_DEFAULTS } from '../agent/config.js';
-import { port, runUntilSignal } from './run.js';
+import { decimal, port, runUntilSignal } from './run.js';
 
 function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  const n = decimal(value, 'a positive integer');
+  if (n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
 function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  const n = decimal(value, 'a positive number of seconds', true);
+  if (n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return n * 1000;
 }
 

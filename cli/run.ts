@@ -2,9 +2,18 @@
 
 import { InvalidArgumentError } from 'commander';
 
+/**
+ * A number written as decimal digits (with a fraction when `fraction`), else `must be <what>`.
+ * Number() alone would also take '' (as 0), '0x10', '1e3' and ' 5'.
+ */
+export function decimal(value: string, what: string, fraction = false): number {
+  if (!(fraction ? /^\d+(\.\d+)?$/ : /^\d+$/).test(value)) throw new InvalidArgumentError(`must be ${what}`);
+  return Number(value);
+}
+
 export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  const n = decimal(value, 'a port number (0-65535)');
+  if (n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
   return n;
 }
 

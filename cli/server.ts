@@ -9,7 +9,7 @@ import { DEFAULT_CONTROL_PLANE, startControlPlane } from '../controlplane/contro
 import type { ControlPlaneConfig } from '../controlplane/controlplane.js';
 import { DEFAULT_CONTROLLERS_CONFIG } from '../controlplane/controllers/index.js';
 import { DEFAULT_LEADER_ELECTION } from '../controlplane/leaderelection/config.js';
-import { port, runUntilSignal } from './run.js';
+import { decimal, port, runUntilSignal } from './run.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -21,9 +21,7 @@ export function duration(value: string): number {
 }
 
 function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
-  return n;
+  return decimal(value, 'a whole number');
 }
 
 function seconds(ms: number): string {

@@ -86,7 +86,10 @@ describe('skiff server flags → control-plane configuration', () => {
         `--leader-elect-lease-duration ${JSON.stringify(bad)}`,
       );
     }
-    await assert.rejects(configFor(['--default-not-ready-toleration-seconds', '1.5']), refusedFlag(/argument '1\.5' is invalid\. must be a whole number/));
+    // Number() would read '' as 0 (evict at once), '0x10' as 16 and '1e3' as 1000.
+    for (const bad of ['1.5', '', '0x10', '1e3', ' 5', '-1']) {
+      await assert.rejects(configFor(['--default-not-ready-toleration-seconds', bad]), refusedFlag(/argument '.*' is invalid\. must be a whole number/));
+    }
   });
 });
 
