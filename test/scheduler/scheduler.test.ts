@@ -16,6 +16,13 @@ const pods = resourceFor('', 'pods');
 const events = resourceFor('', 'events');
 type PodObject = Pod & KubeObject;
 
+/** The most scheduling attempts the default back-off (1 s, doubling up to 10 s) allows in `ms`. */
+function attemptsAllowed(ms: number): number {
+  let attempts = 1;
+  for (let at = 0, backoff = 1000; (at += backoff) <= ms; backoff = Math.min(2 * backoff, 10_000)) attempts++;
+  return attempts;
+}
+
 describe('scheduler', () => {
   let t: ControlledCluster;
   afterEach(async () => {
@@ -175,6 +182,30 @@ describe('scheduler', () => {
       return list.items[0];
     }, 10_000, 'a Scheduled event');
     assert.equal(scheduled['message'], 'Successfully assigned default/big to large');
+  });
+
+  test('impossible pods wait with their reason, never retried faster than the back-off; other pods still get placed', async () => {
+    await start(); // the default queue: a failed pod waits 1 s, 2 s, 4 s... (at most 10 s) before its next try
+    await t.nodes.add('n1', { cpu: '2' });
+    const createdAt = Date.now();
+    await create('no-such-node', { spec: { nodeSelector: { disk: 'ssd' } } });
+    await create('too-big', { cpu: '64' });
+    assert.equal((await scheduledCondition('no-such-node')).message, "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.");
+    assert.equal((await scheduledCondition('too-big')).message, '0/1 nodes are available: 1 Insufficient cpu.');
+    await new Promise((r) => setTimeout(r, 6000));
+    // Each attempt adds one to the FailedScheduling event's count.
+    for (const name of ['no-such-node', 'too-big']) {
+      const event = await eventually(async () => {
+        const list = await t.client.list(events, 'default', { fieldSelector: `involvedObject.name=${name},reason=FailedScheduling` });
+        return list.items[0];
+      }, 10_000, `${name}'s FailedScheduling event`);
+      const attempts = event['count'] as number;
+      const elapsed = Date.now() - createdAt;
+      assert.ok(attempts >= 1 && attempts <= attemptsAllowed(elapsed), `${name}: ${attempts} attempts in ${elapsed} ms`);
+      assert.equal((await t.client.get<PodObject>(pods, 'default', name)).spec?.nodeName, undefined);
+    }
+    await create('fits');
+    assert.equal(await boundNode(t.client, 'fits'), 'n1');
   });
 
   test('pods get the default not-ready/unreachable tolerations at admission, and keep their own', async () => {
