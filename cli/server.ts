@@ -79,14 +79,9 @@ export function serverConfig(flags: ServerFlags): ControlPlaneConfig {
   };
 }
 
-export function serverCommand(program: Command): void {
-  program
-    .command('server')
-    .description('Run the control plane: the API server on an embedded SQLite store.')
-    .requiredOption('--data-dir <dir>', 'where the store, certificates, tokens and admin kubeconfig live')
-    .option('--bind-address <addr>', 'address to listen on', DEFAULT_CONTROL_PLANE.bindAddress)
-    .option('--port <n>', 'HTTPS port of the API', port, DEFAULT_CONTROL_PLANE.port)
-    .option('--advertise-address <addr>', 'address agents and pods use to reach the API (default: the bind address, or 127.0.0.1)')
+/** The cluster's flags, the same for `skiff server` and `skiff up` (ServerFlags but the listener's). */
+export function clusterFlags(command: Command): Command {
+  return command
     .option('--service-cidr <cidr>', 'range of Service ClusterIPs', DEFAULT_CONTROL_PLANE.serviceCidr)
     .option('--service-node-port-range <range>', 'range of Service NodePorts', DEFAULT_CONTROL_PLANE.nodePortRange)
     .option('--tls-san <name...>', 'extra names or IPs for the serving certificate')
@@ -106,7 +101,18 @@ export function serverCommand(program: Command): void {
     .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable toleration pods get', wholeNumber, DEFAULT_TOLERATION_SECONDS.unreachable)
     .option('--leader-elect-lease-duration <duration>', `how long candidates wait for an unrenewed leader lease (default ${seconds(DEFAULT_LEADER_ELECTION.leaseDurationMs)})`, duration)
     .option('--leader-elect-renew-deadline <duration>', `how long the leader acts without renewing (default ${seconds(DEFAULT_LEADER_ELECTION.renewDeadlineMs)})`, duration)
-    .option('--leader-elect-retry-period <duration>', `how often the lease is renewed or tried (default ${seconds(DEFAULT_LEADER_ELECTION.retryPeriodMs)})`, duration)
+    .option('--leader-elect-retry-period <duration>', `how often the lease is renewed or tried (default ${seconds(DEFAULT_LEADER_ELECTION.retryPeriodMs)})`, duration);
+}
+
+export function serverCommand(program: Command): void {
+  const command = program
+    .command('server')
+    .description('Run the control plane: the API server on an embedded SQLite store.')
+    .requiredOption('--data-dir <dir>', 'where the store, certificates, tokens and admin kubeconfig live')
+    .option('--bind-address <addr>', 'address to listen on', DEFAULT_CONTROL_PLANE.bindAddress)
+    .option('--port <n>', 'HTTPS port of the API', port, DEFAULT_CONTROL_PLANE.port)
+    .option('--advertise-address <addr>', 'address agents and pods use to reach the API (default: the bind address, or 127.0.0.1)');
+  clusterFlags(command)
     .option('--disable-controller-manager', 'serve the API only: no scheduler, no controllers')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(async (flags: ServerFlags) => {

@@ -14,8 +14,38 @@ import { pino } from 'pino';
 import { startAgent } from '../agent/agent.js';
 import { AGENT_DEFAULTS } from '../agent/config.js';
 import { startAgentEndpoint } from '../agent/server/endpoint.js';
+import { clusterDnsIp, parseCidr } from '../controlplane/apiserver/allocator.js';
 import { DEFAULT_CONTROL_PLANE, startControlPlane } from '../controlplane/controlplane.js';
+import type { ControlPlaneConfig } from '../controlplane/controlplane.js';
 import { port, runUntilSignal } from './run.js';
+import { clusterFlags, serverConfig } from './server.js';
+import type { ServerFlags } from './server.js';
+
+/** `skiff up`'s flags as commander parses them: the server's cluster flags and the agent's. */
+export interface UpFlags extends Omit<ServerFlags, 'advertiseAddress' | 'disableControllerManager'> {
+  dockerHost: string;
+  podInfraImage: string;
+  nodeName?: string;
+  nodeIp?: string;
+  agentPort: number;
+}
+
+function listensOnAll(bindAddress: string): boolean {
+  return bindAddress === '0.0.0.0' || bindAddress === '::';
+}
+
+/**
+ * The control plane `skiff up` runs: as `skiff server` with the same flags would, advertised at
+ * the node's address when it listens on all (pods reach the API, the `kubernetes` Service, there).
+ */
+export function upControlPlaneConfig(flags: UpFlags, nodeIp: string): ControlPlaneConfig {
+  return serverConfig({ ...flags, advertiseAddress: listensOnAll(flags.bindAddress) ? nodeIp : flags.bindAddress });
+}
+
+/** The nameserver `skiff up`'s agent gives ClusterFirst pods: the cluster DNS address of its service range. */
+export function upClusterDns(flags: UpFlags): string[] {
+  return [clusterDnsIp(parseCidr(flags.serviceCidr))];
+}
 
 /** The IPv4 address of the interface holding the default route (else the first non-loopback one). */
 export async function primaryIPv4(): Promise<string> {
@@ -41,7 +71,7 @@ export async function primaryIPv4(): Promise<string> {
 }
 
 export function upCommand(program: Command): void {
-  program
+  const command = program
     .command('up')
     .description('Run a single-host cluster: the server and an agent for this host, in one process.')
     .requiredOption('--data-dir <dir>', 'the server data (store, certificates, tokens, admin kubeconfig); the agent uses <dir>/agent')
@@ -51,42 +81,26 @@ export function upCommand(program: Command): void {
     .option('--node-ip <ip>', "this node's address (default: the host's primary IPv4 address)")
     .option('--bind-address <addr>', 'address the API server listens on', DEFAULT_CONTROL_PLANE.bindAddress)
     .option('--port <n>', 'HTTPS port of the API', port, DEFAULT_CONTROL_PLANE.port)
-    .option('--agent-port <n>', "port of the agent's HTTPS endpoint (logs, usage, metrics)", port, AGENT_DEFAULTS.kubeletPort)
+    .option('--agent-port <n>', "port of the agent's HTTPS endpoint (logs, usage, metrics)", port, AGENT_DEFAULTS.kubeletPort);
+  clusterFlags(command)
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(
-      async (opts: {
-        dataDir: string;
-        dockerHost: string;
-        podInfraImage: string;
-        nodeName?: string;
-        nodeIp?: string;
-        bindAddress: string;
-        port: number;
-        agentPort: number;
-        logLevel: string;
-      }) => {
+      async (opts: UpFlags) => {
         const logger = pino({ name: 'skiff', level: opts.logLevel });
         const dataDir = resolve(opts.dataDir);
         const nodeIp = opts.nodeIp ?? (await primaryIPv4());
         // Kubernetes node names are lower-case DNS names; k3s lower-cases the host name too.
         const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
+        const config = upControlPlaneConfig(opts, nodeIp);
+        const clusterDns = upClusterDns(opts);
         await runUntilSignal(async () => {
-          const controlPlane = await startControlPlane({
-            ...DEFAULT_CONTROL_PLANE,
-            dataDir,
-            bindAddress: opts.bindAddress,
-            port: opts.port,
-            // Pods reach the API (the `kubernetes` Service) at the node's address.
-            advertiseAddress: opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? nodeIp : opts.bindAddress,
-            logger: logger.child({ component: 'server' }),
-            controllerManager: {},
-          });
+          const controlPlane = await startControlPlane({ ...config, logger: logger.child({ component: 'server' }) });
           const stops: (() => Promise<void>)[] = [() => controlPlane.close()];
           const stopAll = async () => {
             for (const stop of stops.reverse()) await stop();
           };
           try {
-            const loopback = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? '127.0.0.1' : opts.bindAddress;
+            const loopback = listensOnAll(opts.bindAddress) ? '127.0.0.1' : opts.bindAddress;
             const agent = await startAgent({
               server: `https://${loopback.includes(':') ? `[${loopback}]` : loopback}:${controlPlane.apiServer.port}`,
               tokenFile: join(dataDir, 'node-token'),
@@ -96,6 +110,7 @@ export function upCommand(program: Command): void {
               dockerHost: opts.dockerHost,
               podInfraImage: opts.podInfraImage,
               kubeletPort: opts.agentPort,
+              clusterDns,
               logger: logger.child({ component: 'agent' }),
             });
             stops.push(() => agent.close());

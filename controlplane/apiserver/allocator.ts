@@ -54,6 +54,11 @@ export function firstServiceIp(range: Ipv4Range): string {
   return formatIpv4(range.base + 1);
 }
 
+/** The tenth address of a range: the cluster DNS's well-known ClusterIP (10.43.0.10), as k3s derives it. */
+export function clusterDnsIp(range: Ipv4Range): string {
+  return formatIpv4(range.base + 10);
+}
+
 function hasClusterIp(svc: Service): boolean {
   return svc.spec?.type !== 'ExternalName' && svc.spec?.clusterIP !== 'None';
 }
