@@ -80,6 +80,18 @@ export function isConflict(err: unknown): boolean {
   return err instanceof StatusError && err.code === 409 && err.reason === 'Conflict';
 }
 
+/** The group and resource a fenced write's 409 names: the writer's leader Lease, not the object written. */
+export const FENCE_RESOURCE = { group: 'coordination.k8s.io', resource: 'leases' } as const;
+
+/**
+ * A write refused because the writer's leader Lease names another holder (the API's fence,
+ * controlplane/apiserver/fence.ts): the writer is deposed, and reading the object again cannot
+ * help.
+ */
+export function isFencedOut(err: unknown): boolean {
+  return isConflict(err) && (err as StatusError).details?.group === FENCE_RESOURCE.group && (err as StatusError).details?.kind === FENCE_RESOURCE.resource;
+}
+
 export function isAlreadyExists(err: unknown): boolean {
   return err instanceof StatusError && err.reason === 'AlreadyExists';
 }

@@ -6,6 +6,7 @@
 // resolves the fence again from the store, so only a change of holder makes the write fail.
 
 import type { IncomingMessage } from 'node:http';
+import { FENCE_RESOURCE } from '../../api/client.js';
 import { conflict, badRequest, StatusError } from '../../api/errors.js';
 import type { Fence, Registry } from './registry/registry.js';
 import { objectStorageKey } from './registry/codec.js';
@@ -23,7 +24,7 @@ export const LEADER_IDENTITY_HEADER = 'skiff-leader-identity';
 export class FenceConflict extends StatusError {}
 
 function fencedOut(lease: string, why: string): FenceConflict {
-  const err = conflict({ group: 'coordination.k8s.io', resource: 'leases' }, lease, why);
+  const err = conflict(FENCE_RESOURCE, lease, why);
   return new FenceConflict(err.code, err.reason, err.message, err.details);
 }
 

@@ -10,7 +10,7 @@
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../../api/client.js';
+import { isFencedOut, isNotFound } from '../../api/client.js';
 import { StatusError } from '../../api/errors.js';
 import type { Informer } from '../../api/informer.js';
 import { objectKey } from '../../api/objects.js';
@@ -237,7 +237,7 @@ export class Scheduler {
       this.ctx.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
     } catch (err) {
       this.cache.forget(info.key);
-      if (isNotFound(err) || (err instanceof StatusError && err.code === 409 && err.details?.group !== 'coordination.k8s.io')) {
+      if (isNotFound(err) || (err instanceof StatusError && err.code === 409 && !isFencedOut(err))) {
         // Gone, being deleted, or bound by someone else: nothing left to do.
         this.queue.done(info.key);
         return;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { KubeClient } from '../../api/client.js';
+import { isFencedOut, KubeClient } from '../../api/client.js';
 import { StatusError } from '../../api/errors.js';
 import { resourceFor } from '../../api/resources.js';
 import type { KubeObject } from '../../api/objects.js';
@@ -44,10 +44,13 @@ describe('leader fencing', () => {
     );
     // Renewals by the holder do not disturb its writes.
     await client.patch(leases, 'kube-system', 'fence-test', { spec: { renewTime: new Date().toISOString().replace('Z', '000Z') } });
-    await a.patch(configmaps, 'default', 'by-a', { data: { x: '1' } });
+    const stale = await a.patch(configmaps, 'default', 'by-a', { data: { x: '1' } });
+    // The holder's own stale write is a plain conflict on the object, not a fenced-out writer.
+    const staleWrite = a.update(configmaps, 'default', { ...stale, metadata: { ...stale.metadata, resourceVersion: '1' } });
+    await assert.rejects(staleWrite, (err: unknown) => err instanceof StatusError && err.code === 409 && !isFencedOut(err));
     // Leadership moves to b: a's update, delete and create all fail; nothing changes.
     await client.patch(leases, 'kube-system', 'fence-test', { spec: { holderIdentity: 'server-b' } });
-    const conflict = (err: unknown) => err instanceof StatusError && err.code === 409 && /held by "server-b"/.test(err.message);
+    const conflict = (err: unknown) => isFencedOut(err) && /held by "server-b"/.test((err as StatusError).message);
     await assert.rejects(a.patch(configmaps, 'default', 'by-a', { data: { x: '2' } }), conflict);
     await assert.rejects(a.delete(configmaps, 'default', 'by-a'), conflict);
     await assert.rejects(a.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }), conflict);
@@ -125,7 +128,7 @@ describe('leader fencing', () => {
 
     // Leadership moves to b: each of a's writes fails with 409 and leaves every object as it was.
     await client.patch(leases, 'kube-system', 'fence-subresources', { spec: { holderIdentity: 'server-b' } });
-    const conflict = (err: unknown) => err instanceof StatusError && err.code === 409 && /held by "server-b"/.test(err.message);
+    const conflict = (err: unknown) => isFencedOut(err) && /held by "server-b"/.test((err as StatusError).message);
     const versions = async () => ({
       bound: (await client.get(podsResource, 'default', 'bound')).metadata?.resourceVersion,
       unbound: (await client.get(podsResource, 'default', 'unbound')).metadata?.resourceVersion,
