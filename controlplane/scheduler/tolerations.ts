@@ -12,17 +12,21 @@ export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 export const HARD_TAINT_EFFECTS: readonly string[] = ['NoSchedule', 'NoExecute'];
 
 /**
- * A toleration matches a taint when the effects agree (an empty effect matches all) and either
- * it names the taint's key (operator Exists: any value; Equal, the default: the same value) or
- * it has no key and operator Exists (tolerates everything).
+ * v1 Toleration.ToleratesTaint: the effects agree (an empty effect matches all), the keys agree
+ * (an empty key matches all; validation allows it only with Exists), and the operator is Exists
+ * (any value) or Equal, the default (the same value).
  */
 export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
   if (toleration.effect && toleration.effect !== taint.effect) return false;
-  const operator = toleration.operator ?? 'Equal';
-  if (!toleration.key) return operator === 'Exists';
-  if (toleration.key !== taint.key) return false;
-  if (operator === 'Exists') return true;
-  return (toleration.value ?? '') === (taint.value ?? '');
+  if (toleration.key && toleration.key !== taint.key) return false;
+  switch (toleration.operator ?? 'Equal') {
+    case 'Exists':
+      return true;
+    case 'Equal':
+      return (toleration.value ?? '') === (taint.value ?? '');
+    default:
+      return false;
+  }
 }
 
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {

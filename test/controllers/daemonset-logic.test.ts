@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { revisionData, revisionMatches, revisionsToDelete } from '../../controlplane/controllers/daemonset/history.js';
-import { nodeShouldRunDaemonPod, tolerates } from '../../controlplane/controllers/daemonset/node-eligibility.js';
+import { nodeShouldRunDaemonPod } from '../../controlplane/controllers/daemonset/node-eligibility.js';
+import { toleratesTaint } from '../../controlplane/scheduler/tolerations.js';
 import { podsShouldBeOnNode } from '../../controlplane/controllers/daemonset/placement.js';
 import { daemonPodTemplate, pinnedToNode, targetNodeOf } from '../../controlplane/controllers/daemonset/pod-template.js';
 import { planRollingUpdate } from '../../controlplane/controllers/daemonset/rolling.js';
@@ -72,8 +73,8 @@ describe('which nodes run a daemon', () => {
     assert.deepEqual(nodeShouldRunDaemonPod(node('a', {}, [{ key: 'dedicated', value: 'db', effect: 'NoExecute' }]), plain), { shouldRun: false, shouldContinueRunning: false });
     const tolerant = ds({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db' }] });
     assert.equal(nodeShouldRunDaemonPod(node('a', {}, [{ key: 'dedicated', value: 'db', effect: 'NoExecute' }]), tolerant).shouldRun, true);
-    assert.ok(tolerates({ operator: 'Exists' }, { key: 'anything', effect: 'NoSchedule' }));
-    assert.ok(!tolerates({ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoExecute' }));
+    assert.ok(toleratesTaint({ operator: 'Exists' }, { key: 'anything', effect: 'NoSchedule' }));
+    assert.ok(!toleratesTaint({ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoExecute' }));
   });
 
   test('daemon pods tolerate cordoned, unreachable and pressured nodes', () => {

@@ -11,6 +11,7 @@ import { nodeReady } from '../../controlplane/scheduler/filters/node-ready.js';
 import { nodeUnschedulable } from '../../controlplane/scheduler/filters/node-unschedulable.js';
 import { resourcesFit } from '../../controlplane/scheduler/filters/resources-fit.js';
 import { taintToleration } from '../../controlplane/scheduler/filters/taint-toleration.js';
+import { toleratesTaint } from '../../controlplane/scheduler/tolerations.js';
 import { cacheOf, info, node, nodeInfo, pod } from './fixtures.js';
 import type { NodeShape } from './fixtures.js';
 
@@ -64,6 +65,20 @@ describe('TaintToleration', () => {
     assert.deepEqual(judge(taintToleration, withToleration({ key: 'dedicated', operator: 'Exists' }), { taints: [taint] }), []);
     assert.deepEqual(judge(taintToleration, withToleration({ operator: 'Exists' }), { taints: [taint] }), []);
     assert.equal(judge(taintToleration, withToleration({ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }), { taints: [taint] }).length, 1);
+  });
+});
+
+describe('toleratesTaint (v1 Toleration.ToleratesTaint, shared by the scheduler, the DaemonSet and node lifecycle controllers)', () => {
+  test('effect, key and operator each must agree', () => {
+    const taint = { key: 'dedicated', value: 'db', effect: 'NoSchedule' as const };
+    assert.ok(toleratesTaint({ operator: 'Exists' }, taint), 'no key, Exists: everything');
+    assert.ok(toleratesTaint({ key: 'dedicated', operator: 'Exists' }, taint), 'the key, Exists: any value');
+    assert.ok(toleratesTaint({ key: 'dedicated', value: 'db' }, taint), 'Equal is the default');
+    assert.ok(!toleratesTaint({ key: 'dedicated', value: 'web' }, taint), 'another value');
+    assert.ok(!toleratesTaint({ key: 'other', operator: 'Exists' }, taint), 'another key');
+    assert.ok(!toleratesTaint({ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }, taint), 'another effect');
+    assert.ok(toleratesTaint({ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }, taint), 'the same effect');
+    assert.ok(!toleratesTaint({ key: 'dedicated', operator: 'Gt', value: 'db' }, taint), 'an operator Kubernetes does not know');
   });
 });
 

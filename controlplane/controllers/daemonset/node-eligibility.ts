@@ -3,8 +3,9 @@
 // must tolerate the node's NoSchedule and NoExecute taints. A pod already running on a node
 // keeps running if only NoSchedule taints stand in its way.
 
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import { firstUntoleratedTaint, HARD_TAINT_EFFECTS } from '../../scheduler/tolerations.js';
 
 /**
  * The tolerations Kubernetes adds to every DaemonSet pod (AddOrUpdateDaemonPodTolerations), so
@@ -37,25 +38,6 @@ export function withTolerations(tolerations: readonly Toleration[], added: reado
     else out.push(t);
   }
   return out;
-}
-
-/** v1 Toleration.ToleratesTaint. */
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
-/** The first taint (among those `filter` selects) that no toleration tolerates. */
-export function untoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], filter: (t: Taint) => boolean): Taint | undefined {
-  return taints.find((taint) => filter(taint) && !tolerations.some((t) => tolerates(t, taint)));
 }
 
 function matchesRequirement(req: NodeSelectorRequirement, value: string | undefined): boolean {
@@ -115,8 +97,8 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): Placement {
   if (!matchesNodeSelectorAndAffinity(spec, node)) return { shouldRun: false, shouldContinueRunning: false };
   const tolerations = withTolerations(spec?.tolerations ?? [], daemonTolerations(spec?.hostNetwork ?? false));
   const taints = node.spec?.taints ?? [];
-  const blocking = untoleratedTaint(taints, tolerations, (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  const blocking = firstUntoleratedTaint(taints, tolerations, HARD_TAINT_EFFECTS);
   if (!blocking) return { shouldRun: true, shouldContinueRunning: true };
-  const evicting = untoleratedTaint(taints, tolerations, (t) => t.effect === 'NoExecute');
+  const evicting = firstUntoleratedTaint(taints, tolerations, ['NoExecute']);
   return { shouldRun: false, shouldContinueRunning: !evicting };
 }
