@@ -4,7 +4,7 @@
 
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../../api/client.js';
+import { isConflict, isNotFound } from '../../api/client.js';
 import type { KubeClient } from '../../api/client.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
@@ -93,7 +93,8 @@ export class HollowNodes {
       const lease = await this.client.get<Lease & KubeObject>(leases, 'kube-node-lease', name);
       await this.client.update(leases, 'kube-node-lease', { ...lease, spec: { ...lease.spec, renewTime: kubeMicroTime() } });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // A conflict is the periodic renewal getting there first (revive races it): renewed either way.
+      if (!isNotFound(err) && !isConflict(err)) throw err;
     }
   }
 
