@@ -89,7 +89,7 @@ export const FENCE_RESOURCE = { group: 'coordination.k8s.io', resource: 'leases'
  * help.
  */
 export function isFencedOut(err: unknown): boolean {
-  return isConflict(err) && (err as StatusError).details?.group === FENCE_RESOURCE.group && (err as StatusError).details?.kind === FENCE_RESOURCE.resource;
+  return isConflict(err) && err instanceof StatusError && err.details?.group === FENCE_RESOURCE.group && err.details.kind === FENCE_RESOURCE.resource;
 }
 
 export function isAlreadyExists(err: unknown): boolean {

@@ -7,7 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { FENCE_RESOURCE } from '../../api/client.js';
-import { conflict, badRequest, StatusError } from '../../api/errors.js';
+import { conflict, badRequest } from '../../api/errors.js';
 import type { Fence, Registry } from './registry/registry.js';
 import { objectStorageKey } from './registry/codec.js';
 
@@ -15,18 +15,6 @@ import { objectStorageKey } from './registry/codec.js';
 export const LEADER_LEASE_HEADER = 'skiff-leader-lease';
 /** The holderIdentity the writer wrote into that Lease. */
 export const LEADER_IDENTITY_HEADER = 'skiff-leader-identity';
-
-/**
- * A write refused because its writer no longer holds the lease: a 409 Conflict like any other
- * on the wire, but not one that reading the object again can cure, so handlers that retry
- * conflicts on their own objects (eviction) pass it on at once.
- */
-export class FenceConflict extends StatusError {}
-
-function fencedOut(lease: string, why: string): FenceConflict {
-  const err = conflict(FENCE_RESOURCE, lease, why);
-  return new FenceConflict(err.code, err.reason, err.message, err.details);
-}
 
 export function fenceFromRequest(req: IncomingMessage, leases: Registry): Fence | undefined {
   const lease = req.headers[LEADER_LEASE_HEADER];
@@ -41,9 +29,10 @@ export function fenceFromRequest(req: IncomingMessage, leases: Registry): Fence 
       let current = await leaseHolder(leases, namespace, name, fresh);
       // Only the store may refuse a write: a remembered answer naming another holder is re-read.
       if (!fresh && current?.holder !== identity) current = await leaseHolder(leases, namespace, name, true);
-      if (!current) throw fencedOut(name, `this write is fenced by lease ${lease}, which does not exist`);
+      // A 409 on the Lease, not on the object written (isFencedOut): re-reading the object cannot cure it.
+      if (!current) throw conflict(FENCE_RESOURCE, name, `this write is fenced by lease ${lease}, which does not exist`);
       if (current.holder !== identity) {
-        throw fencedOut(name, `this write is fenced by lease ${lease}, held by "${current.holder}" and not by "${identity}"`);
+        throw conflict(FENCE_RESOURCE, name, `this write is fenced by lease ${lease}, held by "${current.holder}" and not by "${identity}"`);
       }
       return { op: 'check', key: current.key, expectedModRevision: current.modRevision };
     },

@@ -132,16 +132,16 @@ function parseAccept(header: string | undefined): AcceptEntry[] {
   });
 }
 
-/**
- * Picks the first Accept entry Skiff can serve, in the client's order. `application/json;as=Table`
- * (g=meta.k8s.io, v=v1 or v1beta1) asks for a server-side Table; `as=PartialObjectMetadata(List)`
- * for metadata only. Protobuf is never served; clients always list JSON after it.
- */
 /** Whether the client wants the object itself as JSON (no Table, no partial metadata, no YAML). */
 export function isPlainJson(format: ResponseFormat): boolean {
   return format.as === 'object' && format.media === 'json';
 }
 
+/**
+ * Picks the first Accept entry Skiff can serve, in the client's order. `application/json;as=Table`
+ * (g=meta.k8s.io, v=v1 or v1beta1) asks for a server-side Table; `as=PartialObjectMetadata(List)`
+ * for metadata only. Protobuf is never served; clients always list JSON after it.
+ */
 export function negotiate(header: string | undefined, options: { tableAllowed: boolean }): ResponseFormat {
   for (const entry of parseAccept(header)) {
     const as = entry.params['as'];

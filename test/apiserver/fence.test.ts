@@ -28,15 +28,20 @@ describe('leader fencing', () => {
     await c.close();
   });
 
-  test('a fenced write succeeds for the holder and fails with 409 once another holder took the lease', async () => {
+  /** A Lease in kube-system held by server-a, and clients whose writes it fences as server-a and server-b. */
+  async function fencedWriters(name: string): Promise<{ lease: KubeObject; a: KubeClient; b: KubeClient }> {
     const lease = await client.create<KubeObject>(leases, 'kube-system', {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: 'fence-test' },
+      metadata: { name },
       spec: { holderIdentity: 'server-a', leaseDurationSeconds: 15 },
     });
-    const a = client.fenced({ namespace: 'kube-system', name: 'fence-test' }, 'server-a');
-    const b = client.fenced({ namespace: 'kube-system', name: 'fence-test' }, 'server-b');
+    const fence = { namespace: 'kube-system', name };
+    return { lease, a: client.fenced(fence, 'server-a'), b: client.fenced(fence, 'server-b') };
+  }
+
+  test('a fenced write succeeds for the holder and fails with 409 once another holder took the lease', async () => {
+    const { lease, a, b } = await fencedWriters('fence-test');
     await a.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'by-a' } });
     await assert.rejects(
       b.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'by-b' } }),
@@ -67,14 +72,7 @@ describe('leader fencing', () => {
   });
 
   test('binding, status writes, eviction and update are fenced: the holder writes, a deposed writer gets 409 and changes nothing', async () => {
-    await client.create<KubeObject>(leases, 'kube-system', {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'fence-subresources' },
-      spec: { holderIdentity: 'server-a', leaseDurationSeconds: 15 },
-    });
-    const a = client.fenced({ namespace: 'kube-system', name: 'fence-subresources' }, 'server-a');
-    const b = client.fenced({ namespace: 'kube-system', name: 'fence-subresources' }, 'server-b');
+    const { a, b } = await fencedWriters('fence-subresources');
     const pod = (name: string, app = name): KubeObject => ({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -13,7 +13,7 @@ import { resourceFor } from '../../api/resources.js';
 import { DeploymentController } from '../../controlplane/controllers/deployment/controller.js';
 import { ReplicaSetController } from '../../controlplane/controllers/replicaset/controller.js';
 import { eventually } from '../helpers/cluster.js';
-import { listPods, podsResource, startSimulatedCluster } from './workload-harness.js';
+import { listPods, podsResource, recordVersions, startSimulatedCluster } from './workload-harness.js';
 import type { SimulatedCluster } from './workload-harness.js';
 
 const deployments = resourceFor('apps', 'deployments');
@@ -67,20 +67,16 @@ class RacingClient extends KubeClient {
   }
 }
 
-/** Every version of one pod from `resourceVersion` on, as a watch delivers them. */
-function recordVersions(client: KubeClient, name: string, resourceVersion: string): { versions: KubeObject[]; stop(): Promise<void> } {
-  const abort = new AbortController();
-  const versions: KubeObject[] = [];
-  const watching = (async () => {
-    for await (const event of client.watch(podsResource, 'default', { fieldSelector: `metadata.name=${name}`, resourceVersion, signal: abort.signal })) {
-      if (event.type === 'ADDED' || event.type === 'MODIFIED') versions.push(event.object);
-    }
-  })();
+/** A Deployment or ReplicaSet of 2 busybox pods labelled app=NAME. */
+function workload(kind: 'Deployment' | 'ReplicaSet', name: string): KubeObject {
   return {
-    versions,
-    async stop() {
-      abort.abort();
-      await watching;
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
     },
   };
 }
@@ -103,16 +99,7 @@ describe('controllers meeting a conflicting write', () => {
   });
 
   test('the Deployment controller scaling a ReplicaSet keeps a label and annotation another writer just added', async () => {
-    await client.create(deployments, 'default', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
-      },
-    });
+    await client.create(deployments, 'default', workload('Deployment', 'web'));
     const rs = await eventually(async () => {
       const d = await client.get(deployments, 'default', 'web');
       if ((d['status'] as any)?.availableReplicas !== 2) return undefined;
@@ -149,7 +136,7 @@ describe('controllers meeting a conflicting write', () => {
       metadata: { name: 'stray', labels: { app: 'adopt' } },
       spec: { containers: [{ name: 'c', image: 'busybox' }] },
     });
-    const history = recordVersions(client, 'stray', created.metadata!.resourceVersion!);
+    const history = recordVersions(client, podsResource, 'default', 'stray', created.metadata!.resourceVersion!);
     const path = '/api/v1/namespaces/default/pods/stray';
     // The controllers' cache must hold the pod as it matched, so that adopting it is attempted.
     const cachedPods = t.run.ctx.informers.informer(podsResource);
@@ -164,16 +151,7 @@ describe('controllers meeting a conflicting write', () => {
       (method, p) => method === 'PATCH' && p === path,
       () => client.patch(podsResource, 'default', 'stray', { metadata: { labels: { app: 'elsewhere' } } }),
     );
-    const rs = await client.create<KubeObject>(replicasets, 'default', {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: { name: 'adopt' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'adopt' } },
-        template: { metadata: { labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
-      },
-    });
+    const rs = await client.create<KubeObject>(replicasets, 'default', workload('ReplicaSet', 'adopt'));
 
     const owned = await eventually(async () => {
       const pods = (await listPods(client, 'default', 'app=adopt')).filter((p) => !p.metadata?.deletionTimestamp);

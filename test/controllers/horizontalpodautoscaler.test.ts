@@ -17,7 +17,7 @@ import type { PodMetric } from '../../controlplane/controllers/podautoscaler/rep
 import { ReplicaCalculationError } from '../../controlplane/controllers/podautoscaler/replicas.js';
 import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
-import { podsResource, setPodStatus, startControllers } from './workload-harness.js';
+import { podsResource, recordVersions, setPodStatus, startControllers } from './workload-harness.js';
 import type { RunningControllers } from './workload-harness.js';
 
 const deployments = resourceFor('apps', 'deployments');
@@ -96,22 +96,9 @@ describe('HorizontalPodAutoscaler controller', () => {
     // 90m of a 100m request: 90% against 50% asks for ceil(1.8 × 1) = 2 pods. The status of the
     // sync that rescaled lasts only until the next sync (300 ms here), so the test takes it from a
     // watch: a poll on a loaded machine can miss it.
-    const watching = new AbortController();
-    const versions: Hpa[] = [];
-    const from = (await hpa('web')).metadata?.resourceVersion;
-    const watch = (async () => {
-      try {
-        const options = { signal: watching.signal, fieldSelector: 'metadata.name=web', resourceVersion: from };
-        for await (const ev of client.watch<Hpa>(hpas, 'default', options)) if (ev.type === 'MODIFIED') versions.push(ev.object);
-      } catch {
-        // aborted
-      }
-    })();
+    const history = recordVersions<Hpa>(client, hpas, 'default', 'web', (await hpa('web')).metadata!.resourceVersion!);
     cpuUsage.set('web-a', 90);
-    const scaled = await eventually(() => versions.find((h) => h.status?.desiredReplicas === 2), 10_000, 'the HPA to scale to 2').finally(async () => {
-      watching.abort();
-      await watch;
-    });
+    const scaled = await eventually(() => history.versions.find((h) => h.status?.desiredReplicas === 2), 10_000, 'the HPA to scale to 2').finally(() => history.stop());
     assert.equal(((await client.get(deployments, 'default', 'web'))['spec'] as { replicas: number }).replicas, 2);
     assert.equal(scaled.status?.currentReplicas, 1);
     assert.ok(scaled.status?.lastScaleTime);

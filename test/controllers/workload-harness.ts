@@ -162,6 +162,37 @@ export async function listPods(client: KubeClient, namespace: string, labelSelec
   return (await client.list(podsResource, namespace, { labelSelector })).items;
 }
 
+/**
+ * Every version of one object from `resourceVersion` on, as a watch delivers them: a state that
+ * lasts only until a controller's next write may be missed by polling, never by a watch.
+ */
+export function recordVersions<T extends KubeObject = KubeObject>(
+  client: KubeClient,
+  resource: ResourceType,
+  namespace: string,
+  name: string,
+  resourceVersion: string,
+): { versions: T[]; stop(): Promise<void> } {
+  const abort = new AbortController();
+  const versions: T[] = [];
+  const watching = (async () => {
+    try {
+      for await (const event of client.watch<T>(resource, namespace, { fieldSelector: `metadata.name=${name}`, resourceVersion, signal: abort.signal })) {
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') versions.push(event.object);
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    }
+  })();
+  return {
+    versions,
+    async stop() {
+      abort.abort();
+      await watching;
+    },
+  };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import { isConflict } from '../../../api/client.js';
+import { isConflict, isFencedOut } from '../../../api/client.js';
 import { isPodActive, isPodReady } from '../../controllers/pods/pod-state.js';
 import { budgetCoversPod, withDisruptionAllowedCondition } from '../../../api/disruption-budgets.js';
 import { disruptionTargetStatus } from '../../../api/disruption-target.js';
@@ -15,7 +15,6 @@ import { badRequest, forbidden, StatusError, timeout } from '../../../api/errors
 import type { KubeObject } from '../../../api/objects.js';
 import type { GroupVersionKind } from '../../../api/resources.js';
 import { kubeTime } from '../../../api/time.js';
-import { FenceConflict } from '../fence.js';
 import { addWarnings, sendJson } from '../http.js';
 import type { DeleteOptions, Fence, Registry } from '../registry/registry.js';
 import { dryRunParam, readObject } from './incoming.js';
@@ -56,7 +55,7 @@ function stillProcessing(name: string): StatusError {
  * lost its leader lease (retrying that only turns its 409 into a timeout or a 429).
  */
 function isObjectConflict(err: unknown): boolean {
-  return isConflict(err) && !(err instanceof FenceConflict);
+  return isConflict(err) && !isFencedOut(err);
 }
 
 /** Pods that finished, never started, or are already going: their eviction disrupts nothing more. */
