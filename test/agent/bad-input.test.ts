@@ -35,7 +35,11 @@ describe('agent: bad input', () => {
     }, 30_000, 'ErrImagePull and ImagePullBackOff');
     const pod = await h.getPod('no-image');
     assert.equal(pod.status.phase, 'Pending');
-    const events = await h.events('no-image');
+    const events = await h.waitForEvents(
+      'no-image',
+      (all) => ['Error: ErrImagePull', 'Error: ImagePullBackOff'].every((m) => all.some((e) => e.reason === 'Failed' && e.message === m)) && all.some((e) => e.reason === 'BackOff'),
+      'Failed (ErrImagePull, ImagePullBackOff) and BackOff',
+    );
     const failed = events.filter((e) => e.reason === 'Failed').map((e) => e.message);
     assert.ok(failed.some((m) => m.startsWith(`Failed to pull image "${missing}": `)), failed.join('\n'));
     assert.ok(failed.includes('Error: ErrImagePull'));
@@ -69,7 +73,7 @@ describe('agent: bad input', () => {
       'CreateContainerConfigError',
     );
     assert.equal(waiting.message, 'configmap "late" not found');
-    const failed = (await h.events('late-config')).find((e) => e.reason === 'Failed');
+    const failed = (await h.waitForEvents('late-config', (all) => all.some((e) => e.reason === 'Failed'), 'Failed')).find((e) => e.reason === 'Failed');
     assert.equal(failed?.message, 'Error: configmap "late" not found');
     await h.cluster.api('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' }, data: { value: 'here' } } });
     await h.waitForPod('late-config', (p) => (condition(p, 'Ready') === 'True' ? p : undefined), 20_000, 'Ready after the ConfigMap appeared');
@@ -93,7 +97,9 @@ describe('agent: bad input', () => {
     assert.equal(pod.status.phase, 'Pending');
     assert.equal(containerStatus(pod, 'main').state.waiting.reason, 'ContainerCreating');
     assert.match(containerStatus(pod, 'main').state.waiting.message, /port is already allocated|address already in use/);
-    const event = (await h.events('port-second')).find((e) => e.reason === 'FailedCreatePodSandBox');
+    const event = (await h.waitForEvents('port-second', (all) => all.some((e) => e.reason === 'FailedCreatePodSandBox'), 'FailedCreatePodSandBox')).find(
+      (e) => e.reason === 'FailedCreatePodSandBox',
+    );
     assert.match(event?.message ?? '', /^Failed to create pod sandbox: .*(port is already allocated|address already in use)/);
     // Once the port is free, the pod starts.
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/port-first?gracePeriodSeconds=0');
@@ -113,7 +119,7 @@ describe('agent: bad input', () => {
     const waiting = containerStatus(pod, 'main').state.waiting;
     assert.equal(waiting.reason, 'ContainerCreating');
     assert.match(waiting.message, /^MountVolume.SetUp failed for volume "data" : volume source persistentVolumeClaim is not supported by Skiff's agent/);
-    const event = (await h.events('pvc')).find((e) => e.reason === 'FailedMount');
+    const event = (await h.waitForEvents('pvc', (all) => all.some((e) => e.reason === 'FailedMount'), 'FailedMount')).find((e) => e.reason === 'FailedMount');
     assert.equal(event?.message, waiting.message);
   });
 });

@@ -40,6 +40,11 @@ export interface AgentHarness {
   waitForPod<T>(name: string, check: (pod: any) => T | undefined, timeoutMs?: number, what?: string, namespace?: string): Promise<T>;
   /** Events about the pod, oldest first. */
   events(name: string, namespace?: string): Promise<any[]>;
+  /**
+   * Events about the pod once `check` accepts them. The agent writes events in the background, one
+   * at a time, so the status a test waited for can land before the events recorded ahead of it.
+   */
+  waitForEvents(name: string, check: (events: any[]) => boolean, what: string, timeoutMs?: number, namespace?: string): Promise<any[]>;
   close(): Promise<void>;
 }
 
@@ -170,6 +175,17 @@ export async function startAgentHarness(options: { agent?: Partial<AgentOptions>
       const res = await cluster.api('GET', `/api/v1/namespaces/${namespace}/events?fieldSelector=involvedObject.name=${name}`);
       const items: any[] = res.body?.items ?? [];
       return items.sort((a, b) => String(a.firstTimestamp).localeCompare(String(b.firstTimestamp)));
+    },
+    async waitForEvents(name, check, what, timeoutMs = 10_000, namespace = 'default') {
+      let last: any[] = [];
+      try {
+        return await eventually(async () => {
+          last = await harness.events(name, namespace);
+          return check(last) ? last : undefined;
+        }, timeoutMs, `${name}: ${what}`);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nevents: ${last.map((e) => `${e.reason}: ${e.message}`).join('\n        ')}`);
+      }
     },
     async close() {
       await harness.stopAgent().catch(() => undefined);

@@ -95,14 +95,19 @@ describe('agent: running pods', () => {
     }, 10_000, 'client log');
     // (wget may have complained before httpd listened; the last line is what it fetched)
     assert.equal(logs.trim().split('\n').at(-1), 'hello-from-web');
-    const reasons = (await h.events('pair')).map((e) => e.reason);
-    for (const reason of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(reason), `${reason} in ${reasons}`);
+    // Each container's Pulled, Created and Started (the events of the last may still be on their way).
+    const expected = ['web', 'client'].flatMap((name) => ['Pulled', 'Created', 'Started'].map((reason) => `${reason} spec.containers{${name}}`));
+    const events = await h.waitForEvents(
+      'pair',
+      (all) => expected.every((want) => all.some((e) => `${e.reason} ${e.involvedObject?.fieldPath}` === want)),
+      expected.join(', '),
+    );
     const describe = await h.cluster.kubectl(['describe', 'pod', 'pair']);
     assert.equal(describe.code, 0, describe.stderr);
     assert.match(describe.stdout, /Status:\s+Running/);
     assert.match(describe.stdout, /Started container web/);
     assert.match(describe.stdout, /Created container: client/);
-    const pulled = (await h.events('pair')).find((e) => e.reason === 'Pulled');
+    const pulled = events.find((e) => e.reason === 'Pulled');
     assert.equal(pulled.message, `Container image "${image}" already present on machine`);
     assert.equal(pulled.source.component, 'kubelet');
     assert.equal(pulled.source.host, h.nodeName);
@@ -294,7 +299,11 @@ describe('agent: running pods', () => {
     assert.equal(hookError.lastState.terminated.reason, 'Error');
     const pod = await h.waitForPod('hooked', (p) => ((containerStatus(p, 'failing')?.restartCount ?? 0) >= 1 ? p : undefined), 30_000, 'failing container restarted');
     assert.equal(containerStatus(pod, 'main').restartCount, 0);
-    const events = await h.events('hooked');
+    const events = await h.waitForEvents(
+      'hooked',
+      (all) => all.some((e) => e.reason === 'FailedPostStartHook') && all.some((e) => e.reason === 'Killing'),
+      'FailedPostStartHook and Killing',
+    );
     const failed = events.find((e) => e.reason === 'FailedPostStartHook');
     assert.equal(failed?.type, 'Warning');
     assert.equal(failed?.involvedObject?.fieldPath, 'spec.containers{failing}');
@@ -343,7 +352,7 @@ describe('agent: running pods', () => {
     assert.equal(pod.status.message, 'Pod was active on the node longer than the specified deadline');
     assert.ok(containerStatus(pod, 'main').state.terminated, 'the container was stopped');
     assert.equal(containerStatus(pod, 'main').restartCount, 0);
-    assert.ok((await h.events('deadline')).some((e) => e.reason === 'DeadlineExceeded'));
+    await h.waitForEvents('deadline', (all) => all.some((e) => e.reason === 'DeadlineExceeded'), 'DeadlineExceeded');
     const running = await h.docker.docker.listContainers({ filters: { label: [`io.kubernetes.pod.uid=${pod.metadata.uid}`] } });
     assert.deepEqual(running, [], 'nothing of the pod runs, not even its sandbox');
     await h.cluster.api('DELETE', '/api/v1/namespaces/default/pods/deadline?gracePeriodSeconds=0');
@@ -449,8 +458,7 @@ describe('agent: running pods', () => {
       const left = await h.docker.docker.listContainers({ all: true, filters: { label: ['io.kubernetes.pod.name=graceful', `skiff.node=${h.nodeName}`] } });
       return left.length === 0 ? true : undefined;
     }, 5000, 'containers removed');
-    const reasons = (await h.events('graceful')).map((e) => e.reason);
-    assert.ok(reasons.includes('Killing'));
+    await h.waitForEvents('graceful', (all) => all.some((e) => e.reason === 'Killing'), 'Killing');
   });
 
   test('a container that ignores SIGTERM is killed when the grace period ends', async () => {

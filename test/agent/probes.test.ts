@@ -82,7 +82,7 @@ describe('agent: probes', () => {
     const status = containerStatus(pod, 'main');
     assert.equal(status.lastState.terminated.reason, 'Error');
     assert.equal(status.lastState.terminated.exitCode, 137);
-    const events = await h.events('liveness');
+    const events = await h.waitForEvents('liveness', (all) => all.some((e) => e.reason === 'Killing') && all.some((e) => e.reason === 'Unhealthy'), 'Killing and Unhealthy');
     const killing = events.find((e) => e.reason === 'Killing');
     assert.equal(killing?.message, 'Container main failed liveness probe, will be restarted');
     assert.equal(killing?.involvedObject.fieldPath, 'spec.containers{main}');

@@ -86,7 +86,7 @@ describe('agent: restarts', () => {
     // Old instances are removed with their termination message files: no file per restart.
     const messageFiles = await readdir(join(h.dataDir, 'agent', 'pods', uid, 'containers', 'main'));
     assert.ok(messageFiles.length <= 3, `termination message files left: ${messageFiles.join(' ')}`);
-    const backOff = (await h.events('crasher')).find((e) => e.reason === 'BackOff');
+    const backOff = (await h.waitForEvents('crasher', (all) => all.some((e) => e.reason === 'BackOff'), 'BackOff')).find((e) => e.reason === 'BackOff');
     assert.equal(backOff?.message, `Back-off restarting failed container main in pod crasher_default(${uid})`);
     const get = await h.cluster.kubectl(['get', 'pod', 'crasher', '--no-headers']);
     assert.match(get.stdout, /crasher\s+0\/1\s+(CrashLoopBackOff|Error)\s+\d+/);

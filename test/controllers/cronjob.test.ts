@@ -196,9 +196,12 @@ describe('CronJob controller', () => {
       return !st.active?.length && st.lastSuccessfulTime === kubeTime(starts[2]! + 30_000) ? st : undefined;
     });
     assert.equal(s.lastScheduleTime, kubeTime(starts[2]!));
-    const seen = await reasons('history');
-    assert.ok(seen.includes(`SawCompletedJob: Saw completed job: ${made[1]!.metadata!.name}, condition: Failed`), seen.join('\n'));
-    assert.ok(seen.includes(`SuccessfulDelete: Deleted job ${made[0]!.metadata!.name}`), seen.join('\n'));
+    // Events are written in the background, after the status.
+    const expected = [`SawCompletedJob: Saw completed job: ${made[1]!.metadata!.name}, condition: Failed`, `SuccessfulDelete: Deleted job ${made[0]!.metadata!.name}`];
+    await eventually(async () => {
+      const seen = await reasons('history');
+      return expected.every((r) => seen.includes(r)) ? true : undefined;
+    }, 10_000, expected.join(', '));
   });
 
   test('a start time past startingDeadlineSeconds is missed, with a warning', async () => {

@@ -113,7 +113,10 @@ describe('Job podFailurePolicy', () => {
     const pods = await listPods(client, NS, 'task=fail-job');
     assert.deepEqual(pods.map((p) => p.metadata!.name), [culprit!.metadata!.name], 'the stopped pod is gone, no new one started');
     assert.ok(!(pods[0]!.metadata!.finalizers ?? []).includes(TRACKING));
-    const warning = (await client.list(events, NS, { fieldSelector: 'involvedObject.name=fail-job,reason=PodFailurePolicy' })).items;
+    const warning = await eventually(async () => {
+      const items = (await client.list(events, NS, { fieldSelector: 'involvedObject.name=fail-job,reason=PodFailurePolicy' })).items;
+      return items.length > 0 ? items : undefined;
+    }, 10_000, 'the PodFailurePolicy event');
     assert.deepEqual([warning[0]?.['type'], warning[0]?.['message']], ['Warning', message]);
     const get = await c.kubectl(['get', 'job', 'fail-job']);
     assert.match(get.stdout, /fail-job\s+Failed\s+0\/2/);

@@ -150,7 +150,10 @@ describe('Job controller', () => {
     assert.equal(status.completionTime, undefined);
     await sleep(500);
     assert.equal((await listPods(client, 'default', 'task=fail-never')).length, 3, 'no pod after the limit');
-    const warning = (await client.list(events, 'default', { fieldSelector: 'involvedObject.name=fail-never,reason=BackoffLimitExceeded' })).items;
+    const warning = await eventually(async () => {
+      const items = (await client.list(events, 'default', { fieldSelector: 'involvedObject.name=fail-never,reason=BackoffLimitExceeded' })).items;
+      return items.length > 0 ? items : undefined;
+    }, 10_000, 'the BackoffLimitExceeded event');
     assert.equal(warning[0]?.['type'], 'Warning');
   });
 

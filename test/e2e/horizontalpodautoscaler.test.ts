@@ -77,8 +77,11 @@ describe('kubectl autoscale against a real agent on Docker', () => {
 
     const row = await cluster.kubectl(['get', 'hpa', 'burn', '--no-headers']);
     assert.match(row.stdout, /^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+3\s+\d+\s+\S+\n$/, row.stdout);
-    const events = await cluster.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,reason=SuccessfulRescale', '-o', 'jsonpath={.items[*].message}']);
-    assert.match(events.stdout, /New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
+    // The event is written in the background, after the scale.
+    await eventually(async () => {
+      const events = await cluster.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,reason=SuccessfulRescale', '-o', 'jsonpath={.items[*].message}']);
+      return /New size: 3; reason: cpu resource utilization \(percentage of request\) above target/.test(events.stdout) ? true : undefined;
+    }, 10_000, 'the SuccessfulRescale event to 3');
     const hpa = (await cluster.api('GET', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/burn')).body;
     const limited = hpa.status.conditions.find((c: { type: string }) => c.type === 'ScalingLimited');
     assert.equal(limited?.reason, 'TooManyReplicas');
