@@ -27,7 +27,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.SKIFF_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {
+// TAP as the tests run, then the failures gathered at the end (failures-reporter.ts), with stack
+// frames in the TypeScript sources.
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter=${join(testRoot, 'failures-reporter.js')}`, '--test-reporter-destination=stdout'];
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...files], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);
