@@ -11,11 +11,16 @@ import { DEFAULT_CONTROLLERS_CONFIG } from '../controlplane/controllers/index.js
 import { DEFAULT_LEADER_ELECTION } from '../controlplane/leaderelection/config.js';
 import { decimal, port, runUntilSignal } from './run.js';
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A Go-style duration (`1.5s`, `250ms`, `1m30s`) in milliseconds, as Kubernetes' flags take them. */
+/**
+ * A duration as Go's time.ParseDuration reads it, which Kubernetes' flags use (`1.5s`, `250ms`,
+ * `1m30s`, `.5s`, `100us`, a bare `0`), in milliseconds. A negative one is refused: no flag here
+ * means anything by it.
+ */
 export function duration(value: string): number {
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (value === '0') return 0;
+  const parts = [...value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('must be a duration such as 1.5s, 250ms or 1m');
   return parts.reduce((total, p) => total + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
 }

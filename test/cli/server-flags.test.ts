@@ -75,11 +75,14 @@ describe('skiff server flags → control-plane configuration', () => {
     });
   });
 
-  test("durations are Go's: a number and a unit (ms, s, m, h), decimals and sums; anything else is refused, naming the flag", async () => {
-    assert.deepEqual(['250ms', '1.5s', '2m', '1h', '1m30s'].map(duration), [250, 1500, 120_000, 3_600_000, 90_000]);
+  test("durations are Go's: a number and a unit (ns to h), decimals and sums, a bare 0; anything else is refused, naming the flag", async () => {
+    assert.deepEqual(
+      ['250ms', '1.5s', '2m', '1h', '1m30s', '.5s', '1.s', '0', '0s', '1500us', '1500µs', '1500μs', '2000000ns', '1h0m0.5s'].map(duration),
+      [250, 1500, 120_000, 3_600_000, 90_000, 500, 1000, 0, 0, 1.5, 1.5, 1.5, 2, 3_600_500],
+    );
     assert.equal((await configFor(['--node-monitor-grace-period=1m30s'])).controllerManager?.controllers?.nodeMonitorGracePeriodMs, 90_000);
     // Kubernetes' flags would refuse these too (a bare number has no unit).
-    for (const bad of ['15', 'fifty', '1 m', '-1s', '1.5.5s', '']) {
+    for (const bad of ['15', 'fifty', '1 m', '-1s', '1.5.5s', '', '.s', '00', '1sec', '1S']) {
       await assert.rejects(
         configFor(['--leader-elect-lease-duration', bad]),
         refusedFlag(/option '--leader-elect-lease-duration <duration>' argument '.*' is invalid\. must be a duration such as 1\.5s, 250ms or 1m/),
@@ -109,6 +112,11 @@ describe('skiff server refuses bad values', () => {
       what: 'a non-numeric duration',
       args: ['--node-monitor-grace-period', 'fifty'],
       message: /option '--node-monitor-grace-period <duration>' argument 'fifty' is invalid\. must be a duration such as 1\.5s, 250ms or 1m/,
+    },
+    {
+      what: 'a zero node monitor period',
+      args: ['--node-monitor-period', '0'],
+      message: /skiff: invalid node monitor period 0 ms: must be greater than zero/,
     },
     {
       what: 'a malformed cluster CIDR',

@@ -54,6 +54,9 @@ export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 50_000;
 export const DEFAULT_NODE_MONITOR_PERIOD_MS = 5_000;
 
 export function nodeLifecycleController(options: NodeLifecycleOptions): Controller {
+  // A zero period would check nodes in a busy loop, a zero grace period mark every node Unknown.
+  if (!(options.monitorPeriodMs > 0)) throw new Error(`invalid node monitor period ${options.monitorPeriodMs} ms: must be greater than zero`);
+  if (!(options.gracePeriodMs > 0)) throw new Error(`invalid node monitor grace period ${options.gracePeriodMs} ms: must be greater than zero`);
   return {
     name: 'nodelifecycle',
     // Kubernetes' node lifecycle controller records its events as `node-controller`.
