@@ -185,9 +185,11 @@ export class Scheduler {
       const wasBound = !!old?.spec?.nodeName;
       const changed = this.cache.setBoundPod(pod);
       this.queue.done(key);
-      // A bound pod that finished, shrank or was relabelled may let a waiting pod fit (resources,
-      // host ports, inter-pod affinity, spreading), as kube-scheduler's AssignedPodUpdate event does.
-      if (wasBound && changed) this.queue.moveAllToActive();
+      // A pod newly placed (bound by this scheduler or another, or created bound) may be the one a
+      // waiting pod's required affinity names, as kube-scheduler's AssignedPodAdd event says; a
+      // bound pod that finished, shrank or was relabelled may let a waiting pod fit (resources,
+      // host ports, inter-pod affinity, spreading), as its AssignedPodUpdate does.
+      if (!wasBound || changed) this.queue.moveAllToActive();
       return;
     }
     if (!this.isPending(pod)) {

@@ -157,6 +157,24 @@ describe('scheduler', () => {
     assert.equal(await boundNode(t.client, 'db-1', 'default', SOON_MS), 'n1');
   });
 
+  test('a pod that must join a pod not yet placed (required pod affinity) follows it as soon as that pod is bound', async () => {
+    await startRetryingOnChanges();
+    await t.nodes.add('n1');
+    await t.nodes.add('n2');
+    const affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+    await create('sidecar', { labels: { app: 'sidecar' }, spec: { affinity } });
+    assert.equal((await scheduledCondition('sidecar')).message, "0/2 nodes are available: 2 node(s) didn't match pod affinity rules.");
+    // Bound by the scheduler: the pod goes from pending to assigned (kube-scheduler's AssignedPodAdd).
+    await create('cache', { labels: { app: 'cache' } });
+    const cacheNode = await boundNode(t.client, 'cache');
+    assert.equal(await boundNode(t.client, 'sidecar', 'default', SOON_MS), cacheNode);
+    // Created already bound (as a DaemonSet's or a static pod is): the same.
+    await create('sidecar-2', { labels: { app: 'sidecar' }, spec: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'pinned' } }, topologyKey: 'kubernetes.io/hostname' }] } } } });
+    await scheduledCondition('sidecar-2');
+    await create('pinned', { labels: { app: 'pinned' }, nodeName: 'n2' });
+    assert.equal(await boundNode(t.client, 'sidecar-2', 'default', SOON_MS), 'n2');
+  });
+
   test('a pod too big for any node says why (condition and event) and is placed as soon as a node that fits joins', async () => {
     await startRetryingOnChanges();
     await t.nodes.add('small-1', { cpu: '2' });
