@@ -79,8 +79,12 @@ describe('StatefulSet controller', () => {
   };
   /** The kubelet confirms that a gracefully deleted pod has stopped. */
   const finishDeletion = (name: string) => client.delete(podsResource, 'default', name, { gracePeriodSeconds: 0 }).catch(() => undefined);
-  const eventMessages = async (set: string, reason: string) =>
-    (await client.list(events, 'default', { fieldSelector: `involvedObject.name=${set},reason=${reason}` })).items.map((e) => String(e['message']));
+  /** The messages of `set`'s events with `reason`, once `until` accepts them (events are written in the background). */
+  const eventMessages = (set: string, reason: string, until: (messages: string[]) => boolean = (messages) => messages.length > 0) =>
+    eventually(async () => {
+      const messages = (await client.list(events, 'default', { fieldSelector: `involvedObject.name=${set},reason=${reason}` })).items.map((e) => String(e['message']));
+      return until(messages) ? messages : undefined;
+    }, 10_000, `${set}'s ${reason} events`);
   /** Runs each pod of `set` as it appears, in ordinal order, until `count` run. */
   const bringUp = async (set: string, count: number) => {
     for (let i = 0; i < count; i++) {
@@ -139,10 +143,7 @@ describe('StatefulSet controller', () => {
     assert.equal((web1!['spec'] as any).hostname, 'web-1');
     assert.equal((web1!['spec'] as any).subdomain, 'web-svc');
     assert.deepEqual(web1!.metadata!.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }]);
-    const created = await eventually(async () => {
-      const messages = await eventMessages('web', 'SuccessfulCreate');
-      return messages.length === 3 ? messages : undefined;
-    }, 5_000, 'SuccessfulCreate events');
+    const created = await eventMessages('web', 'SuccessfulCreate', (messages) => messages.length === 3);
     assert.deepEqual(created.sort(), [0, 1, 2].map((i) => `create Pod web-${i} in StatefulSet web successful`));
     assert.match(await kubectl(['get', 'statefulset', 'web', '--no-headers']), /^web\s+3\/3\s/);
   });
@@ -162,8 +163,7 @@ describe('StatefulSet controller', () => {
     }
     await eventually(async () => ((await pods('web')).map(nameOf).join() === 'web-0,web-1' ? true : undefined), 10_000, 'web-0 and web-1 left');
     await eventually(async () => ((await setOf('web')).status?.replicas === 2 ? true : undefined), 10_000, 'status.replicas 2');
-    const deleted = await eventMessages('web', 'SuccessfulDelete');
-    assert.ok(deleted.includes('delete Pod web-4 in StatefulSet web successful'), deleted.join('; '));
+    await eventMessages('web', 'SuccessfulDelete', (deleted) => deleted.includes('delete Pod web-4 in StatefulSet web successful'));
   });
 
   test('a failed pod is deleted and made again under its name', async () => {
@@ -311,10 +311,7 @@ describe('StatefulSet controller', () => {
     assert.equal(adopted.metadata?.ownerReferences?.[0]?.uid, set.metadata.uid);
     assert.equal(adopted.metadata?.labels?.['apps.kubernetes.io/pod-index'], '0');
     // The event is written after the label patch, in the background.
-    const updated = await eventually(async () => {
-      const messages = await eventMessages('adopt', 'SuccessfulUpdate');
-      return messages.length > 0 ? messages : undefined;
-    }, 10_000, 'the SuccessfulUpdate event');
+    const updated = await eventMessages('adopt', 'SuccessfulUpdate');
     assert.deepEqual(updated, ['update Pod adopt-0 in StatefulSet adopt successful']);
     await eventually(async () => ((await setOf('adopt')).status?.readyReplicas === 1 ? true : undefined), 10_000, 'status counts it');
     assert.equal((await podOrUndefined('stray'))?.metadata?.ownerReferences, undefined);
