@@ -1,7 +1,8 @@
 // The scheduling queue (kube-scheduler's activeQ, backoffQ and unschedulable pods, simplified):
 // pending pods wait in arrival order; a pod that fit nowhere is parked until the cluster changes
-// (a node joins or changes, a pod goes away) or its periodic retry comes; a pod whose binding
-// failed comes back after a back-off. Each failure doubles the pod's back-off.
+// (a node joins or changes, a pod is placed, changes or goes away), but not before its back-off
+// ends, or for at most 5 minutes (kube-scheduler's podMaxInUnschedulablePodsDuration); a pod whose
+// binding failed comes back after its back-off. Each failure doubles the pod's back-off.
 
 import Denque from 'denque';
 
@@ -10,7 +11,7 @@ export interface SchedulingQueueOptions {
   initialBackoffMs?: number;
   /** Longest back-off before a cluster change may bring a pod back (kube-scheduler: 10 s). */
   maxBackoffMs?: number;
-  /** Longest wait of an unschedulable pod when nothing changes (kube-scheduler: 5 min). */
+  /** How long an unschedulable pod waits when nothing changes (kube-scheduler: 5 min). */
   maxRetryMs?: number;
   now?: () => number;
 }
@@ -44,7 +45,7 @@ export class SchedulingQueue {
   constructor(options: SchedulingQueueOptions = {}) {
     this.initialBackoffMs = options.initialBackoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
-    this.maxRetryMs = options.maxRetryMs ?? 60_000;
+    this.maxRetryMs = options.maxRetryMs ?? 300_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -76,9 +77,9 @@ export class SchedulingQueue {
   }
 
   /**
-   * The pod could not be placed (`unschedulable`) or bound. It returns after its back-off, or
-   * for unschedulable pods when the cluster changes (but not before the back-off) or after the
-   * periodic retry.
+   * The pod could not be placed (`unschedulable`) or bound. A pod that could not be bound returns
+   * after its back-off; an unschedulable one when the cluster changes (but not before its
+   * back-off), or after `maxRetryMs` if nothing does.
    */
   failed(key: string, unschedulable: boolean): void {
     if (this.closed) return;
@@ -86,7 +87,7 @@ export class SchedulingQueue {
     this.attempts.set(key, attempts);
     this.unpark(key);
     this.active.delete(key);
-    const delay = unschedulable ? Math.min(this.initialBackoffMs * 2 ** (attempts - 1), this.maxRetryMs) : this.backoff(attempts);
+    const delay = unschedulable ? this.maxRetryMs : this.backoff(attempts);
     const parked: Parked = { attempts, failedAt: this.now(), unschedulable, timer: undefined };
     parked.timer = setTimeout(() => this.release(key), delay);
     this.parked.set(key, parked);
