@@ -140,7 +140,11 @@ export class Scheduler {
         this.cache.setNode(node);
         if (schedulingChanged(old, node)) this.queue.moveAllToActive();
       },
-      delete: (node) => this.cache.deleteNode(node.metadata?.name ?? ''),
+      delete: (node) => {
+        this.cache.deleteNode(node.metadata?.name ?? '');
+        // One topology domain fewer can let a spread constraint be met (PodTopologySpread's NodeDelete).
+        this.queue.moveAllToActive();
+      },
     });
     ctx.informers.informer<NamespaceObject>(namespaces).on({
       add: (ns) => this.cache.setNamespace(ns.metadata?.name ?? '', ns.metadata?.labels),

@@ -176,6 +176,21 @@ describe('scheduler', () => {
     assert.equal(await boundNode(t.client, 'sidecar-2', 'default', SOON_MS), 'n2');
   });
 
+  test('a node deleted can let a spread constraint be met: the waiting pod is placed at once', async () => {
+    await startRetryingOnChanges();
+    await t.nodes.add('a1', { labels: { zone: 'a' } });
+    // Zone b counts as a domain (taints are ignored for spreading) but takes no pod.
+    await t.nodes.add('b1', { labels: { zone: 'b' }, taints: [{ key: 'dedicated', value: 'other', effect: 'NoSchedule' }] });
+    const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector: { matchLabels: { app: 'spread' } } }] };
+    await create('spread-0', { labels: { app: 'spread' }, spec: spread });
+    assert.equal(await boundNode(t.client, 'spread-0'), 'a1');
+    await create('spread-1', { labels: { app: 'spread' }, spec: spread });
+    assert.match((await scheduledCondition('spread-1')).message ?? '', /^0\/2 nodes are available: .*1 node\(s\) didn't match pod topology spread constraints/);
+    t.nodes.stop('b1');
+    await t.client.delete(nodes, undefined, 'b1');
+    assert.equal(await boundNode(t.client, 'spread-1', 'default', SOON_MS), 'a1');
+  });
+
   test('a pod too big for any node says why (condition and event) and is placed as soon as a node that fits joins', async () => {
     await startRetryingOnChanges();
     await t.nodes.add('small-1', { cpu: '2' });
@@ -215,7 +230,7 @@ describe('scheduler', () => {
     assert.equal((await scheduledCondition('too-big')).message, '0/1 nodes are available: 1 Insufficient cpu.');
     // A change that may let them fit, 5 times a second for 6 s: a relabelled node.
     for (let i = 0; i < 30; i++) {
-      await t.client.patch(nodes, '', 'n1', { metadata: { labels: { tick: String(i) } } });
+      await t.client.patch(nodes, undefined, 'n1', { metadata: { labels: { tick: String(i) } } });
       await new Promise((r) => setTimeout(r, 200));
     }
     // Each attempt adds one to the FailedScheduling event's count.
