@@ -38,7 +38,9 @@ describe('connections made inside a network namespace', () => {
   after(() => server.close());
 
   test('one helper hands over working sockets, names both loopback addresses when refused, and goes when idle or closed', async () => {
-    const dialer = new NetnsDialer('/proc/self/ns/net', 300);
+    // Idle for 2 s, the helper goes: long enough that a loaded machine still finds it between two
+    // connections (with 300 ms it was gone before the test looked, under load).
+    const dialer = new NetnsDialer('/proc/self/ns/net', 2000);
     try {
       // The server speaks first: nothing it sent is lost in the handover.
       assert.equal(await readAll(await dialer.connect(port)), 'hello from the namespace');
@@ -50,7 +52,7 @@ describe('connections made inside a network namespace', () => {
         dialer.connect(closedPort),
         new RegExp(`^Error: failed to connect to localhost:${closedPort} inside the pod's network namespace: IPv4: connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}, IPv6: connect \\S+ ::1:${closedPort}$`),
       );
-      await eventually(async () => ((await helpers()).length === 0 ? true : undefined), 5000, 'the idle helper to go');
+      await eventually(async () => ((await helpers()).length === 0 ? true : undefined), 10_000, 'the idle helper to go');
 
       assert.equal(await readAll(await dialer.connect(port)), 'hello from the namespace');
       assert.equal((await helpers()).length, 1, 'a new helper for a new connection');
