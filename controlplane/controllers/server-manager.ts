@@ -57,10 +57,9 @@ export function checkControllerManagerSettings(settings: ControllerManagerSettin
   if (!settings.only) allControllers(settings.controllers);
 }
 
+/** Settings are checked first, by the caller (checkControllerManagerSettings), before anything starts. */
 export function startServerControllerManager(api: ApiEndpoint, settings: ControllerManagerSettings, logger: Logger): ServerControllerManager {
   if (settings.only) return startInThisThread(api, settings.only, settings, logger);
-  // Bad settings fail here, in the caller's thread, rather than in the worker.
-  checkControllerManagerSettings(settings);
   return startInWorkerThread(api, settings, logger);
 }
 

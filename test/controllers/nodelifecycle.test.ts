@@ -13,7 +13,7 @@ import { nodeLifecycleController } from '../../controlplane/controllers/nodelife
 import { evictionFor } from '../../controlplane/controllers/nodelifecycle/eviction.js';
 import { desiredTaints } from '../../controlplane/controllers/nodelifecycle/taints.js';
 import { eventually } from '../helpers/cluster.js';
-import { startControlledCluster } from '../scheduler/controlled-cluster.js';
+import { createPod, startControlledCluster } from '../scheduler/controlled-cluster.js';
 import type { ControlledCluster } from '../scheduler/controlled-cluster.js';
 import { node, pod } from '../scheduler/fixtures.js';
 import type { PodShape } from '../scheduler/fixtures.js';
@@ -95,11 +95,7 @@ describe('node lifecycle controller', () => {
     await t.close();
   });
 
-  const create = async (name: string, shape: PodShape) => {
-    const p = pod(name, shape) as PodObject;
-    p.metadata = { ...p.metadata, uid: undefined };
-    return t.client.create<PodObject>(pods, 'default', p);
-  };
+  const create = (name: string, shape: PodShape) => createPod(t.client, name, shape);
   const getNode = (name: string) => t.client.get<NodeObject>(nodes, undefined, name);
   const getPod = (name: string) => t.client.get<PodObject>(pods, 'default', name);
 
@@ -205,11 +201,8 @@ describe('node lifecycle controller, a node that reports Ready=False', () => {
     await t.close();
   });
 
-  const create = async (name: string, tolerationSeconds: number | undefined) => {
-    const p = pod(name, { nodeName: 'sick', spec: { tolerations: [{ key: NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }] } }) as PodObject;
-    p.metadata = { ...p.metadata, uid: undefined };
-    return t.client.create<PodObject>(pods, 'default', p);
-  };
+  const create = (name: string, tolerationSeconds: number | undefined) =>
+    createPod(t.client, name, { nodeName: 'sick', spec: { tolerations: [{ key: NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }] } });
   const getNode = (name: string) => t.client.get<NodeObject>(nodes, undefined, name);
   const getPod = (name: string) => t.client.get<PodObject>(pods, 'default', name);
 

@@ -1,6 +1,7 @@
 // A test cluster whose control plane runs the given controllers (leader-elected, TEST_ELECTION),
 // an admin client for the test, and hollow nodes. Everything goes with `close()`.
 
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { KubeClient } from '../../api/client.js';
 import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
@@ -9,6 +10,8 @@ import type { Controller } from '../../controlplane/controllers/context.js';
 import type { LeaderElectionConfig } from '../../controlplane/leaderelection/config.js';
 import { eventually, startTestCluster } from '../helpers/cluster.js';
 import type { TestCluster } from '../helpers/cluster.js';
+import { pod } from './fixtures.js';
+import type { PodShape } from './fixtures.js';
 import { HollowNodes } from './hollow-nodes.js';
 
 /**
@@ -48,6 +51,13 @@ export async function startControlledCluster(controllers: Controller[], config: 
 }
 
 const pods = resourceFor('', 'pods');
+
+/** Creates a pod of the fixtures' shape through the API (which gives it its uid). */
+export function createPod(client: KubeClient, name: string, shape: PodShape = {}): Promise<Pod & KubeObject> {
+  const p = pod(name, shape) as Pod & KubeObject;
+  p.metadata = { ...p.metadata, uid: undefined };
+  return client.create(pods, shape.namespace ?? 'default', p);
+}
 
 /** Waits until the pod is bound; returns its node. */
 export function boundNode(client: KubeClient, name: string, namespace = 'default', timeoutMs = 10_000): Promise<string> {

@@ -7,9 +7,8 @@ import type { KubeObject } from '../../api/objects.js';
 import { resourceFor } from '../../api/resources.js';
 import { schedulerController } from '../../controlplane/scheduler/scheduler.js';
 import { eventually } from '../helpers/cluster.js';
-import { boundNode, startControlledCluster } from './controlled-cluster.js';
+import { boundNode, createPod, startControlledCluster } from './controlled-cluster.js';
 import type { ControlledCluster } from './controlled-cluster.js';
-import { pod } from './fixtures.js';
 import type { PodShape } from './fixtures.js';
 
 const pods = resourceFor('', 'pods');
@@ -41,11 +40,7 @@ describe('scheduler', () => {
     (t = await startControlledCluster([schedulerController({ queue: { initialBackoffMs: 300_000, maxBackoffMs: 500, maxRetryMs: 300_000 } })]));
   /** Well within the 5-minute retry, generous for a loaded machine. */
   const SOON_MS = 30_000;
-  const create = (name: string, shape: PodShape = {}) => {
-    const p = pod(name, shape) as PodObject;
-    p.metadata = { ...p.metadata, uid: undefined };
-    return t.client.create<PodObject>(pods, 'default', p);
-  };
+  const create = (name: string, shape: PodShape = {}) => createPod(t.client, name, shape);
   const scheduledCondition = (name: string) =>
     eventually(async () => {
       const p = await t.client.get<PodObject>(pods, 'default', name);
